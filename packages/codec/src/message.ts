@@ -1,0 +1,83 @@
+/**
+ * One message body <-> one message. Decoding runs the checks in order of
+ * cost (UTF-8, JSON, envelope, then the schema of `data`) and reports the
+ * first failure as a typed CodecError.
+ */
+import type { z } from 'zod'
+import type { MessageCode } from './constants.js'
+import {
+  InvalidDataError,
+  InvalidJsonError,
+  InvalidUtf8Error,
+  NotAnObjectError,
+  UnknownCodeError,
+} from './errors.js'
+import { dataSchemas, type Message } from './schema.js'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+const hasOwn = Object.prototype.hasOwnProperty
+
+/** Renders a zod issue path the way a reader of the message would write it: `data.block_header.height`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = 'data'
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `.${String(key)}`
+  return out
+}
+
+function firstIssue(error: z.ZodError): { path: string; problem: string } {
+  const issue = error.issues[0]
+  return issue
+    ? { path: formatPath(issue.path), problem: issue.message }
+    : { path: 'data', problem: 'invalid' }
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'array'
+  return typeof value
+}
+
+/** Validates a parsed envelope. Members other than `code` and `data` are ignored. */
+export function messageFromJson(value: unknown): Message {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new NotAnObjectError(jsonKind(value))
+  }
+  const envelope = value as { code?: unknown; data?: unknown }
+  const code = envelope.code
+  if (typeof code !== 'string' || !hasOwn.call(dataSchemas, code)) {
+    throw new UnknownCodeError(code)
+  }
+  const schema = dataSchemas[code as MessageCode]
+  const parsed = schema.safeParse(envelope.data)
+  if (!parsed.success) {
+    const { path, problem } = firstIssue(parsed.error)
+    throw new InvalidDataError(code, path, problem)
+  }
+  return { code, data: parsed.data } as Message
+}
+
+/** Decodes one body (bytes from a frame, or the text of a WebSocket message). */
+export function decodeMessage(body: Uint8Array | string): Message {
+  let text: string
+  if (typeof body === 'string') {
+    text = body
+  } else {
+    try {
+      text = utf8.decode(body)
+    } catch {
+      throw new InvalidUtf8Error()
+    }
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (cause) {
+    throw new InvalidJsonError(cause)
+  }
+  return messageFromJson(value)
+}
+
+/** The JSON text of a message: exactly `{"code":...,"data":...}`. */
+export function encodeMessage(message: Message): string {
+  return JSON.stringify({ code: message.code, data: message.data })
+}

@@ -1,0 +1,122 @@
+/**
+ * Zod schemas of the envelope and of every message's `data` (PROTOCOL.md
+ * sections 3-5). The types inferred here are the package's public types.
+ * Nothing in this module touches Node built-ins: it bundles for browsers.
+ */
+import { z } from 'zod'
+import { MAX_NAME_CHARS, MAX_UINT, type MessageCode } from './constants.js'
+
+/** Length in Unicode code points; the spec's "characters". */
+function charCount(value: string): number {
+  // A UTF-16 length within the cap needs no closer look: code points <= units.
+  if (value.length <= MAX_NAME_CHARS) return value.length
+  let count = 0
+  for (const _ of value) count++
+  return count
+}
+
+const nameLength = (value: string) => {
+  const n = charCount(value)
+  return n >= 1 && n <= MAX_NAME_CHARS
+}
+
+/** An integer in [0, 2^53 - 1]; `1.0` parses to 1 and is accepted, `1.5`, `-1`, `"1"`, `1e300` are not. */
+export const uintSchema = z.number().int().min(0).max(MAX_UINT)
+
+/** Exactly 64 lowercase hexadecimal characters. */
+export const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+
+const ADDRESS_PATTERN = /^(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]|[^\s:[\]]+):(\d{1,5})$/
+
+/** `host:port`, IPv6 hosts in brackets, 1..255 characters, port 0..65535. */
+export const addressSchema = z
+  .string()
+  .refine(nameLength, `expected 1..${MAX_NAME_CHARS} characters`)
+  .refine((value) => {
+    const match = ADDRESS_PATTERN.exec(value)
+    return match !== null && Number(match[1]) <= 65_535
+  }, 'expected host:port (IPv6 hosts in brackets)')
+
+/** A node's status: sent by the Client as SHAKEHAND and answered in kind. Unknown members are dropped. */
+export const statusSchema = z.object({
+  timestamp: uintSchema,
+  height: uintSchema,
+  address: addressSchema,
+  head: hashSchema.optional(),
+  genesis: hashSchema.optional(),
+})
+
+/** The six header members, no others. */
+export const blockHeaderSchema = z.strictObject({
+  height: uintSchema,
+  prev_hash: hashSchema,
+  timestamp: uintSchema,
+  tx_root: hashSchema,
+  producer: z.string().refine(nameLength, `expected 1..${MAX_NAME_CHARS} characters`),
+  hash: hashSchema,
+})
+
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue }
+
+/** A transaction is any JSON object; the protocol does not interpret it. */
+export type Transaction = { [key: string]: JsonValue }
+
+function isJsonObject(value: unknown): value is Transaction {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Transactions are checked for being objects but kept as received (not
+ * copied): their ids are hashes over their exact contents.
+ */
+export const transactionSchema = z.custom<Transaction>(isJsonObject, 'expected a JSON object')
+
+export const blockSchema = z.object({
+  block_header: blockHeaderSchema,
+  transactions: z.array(transactionSchema),
+})
+
+export type Uint = z.infer<typeof uintSchema>
+export type Hash = z.infer<typeof hashSchema>
+export type Address = z.infer<typeof addressSchema>
+export type Status = z.infer<typeof statusSchema>
+export type BlockHeader = z.infer<typeof blockHeaderSchema>
+export type Block = z.infer<typeof blockSchema>
+
+/** The schema of `data` for each code. */
+export const dataSchemas = {
+  SHAKEHAND: statusSchema,
+  PULL_BLOCK: uintSchema,
+  PUSH_BLOCK: blockSchema.nullable(),
+  NEW_BLOCK: blockSchema,
+  NEW_BLOCK_HASH: hashSchema,
+  GET_BLOCK: hashSchema,
+  BLOCK_KNOWN: hashSchema,
+} as const satisfies Record<MessageCode, z.ZodType>
+
+type DataSchemas = typeof dataSchemas
+
+/** A decoded message: a discriminated union on `code`. */
+export type Message = {
+  [C in MessageCode]: { code: C; data: z.infer<DataSchemas[C]> }
+}[MessageCode]
+
+/** The message of one code, e.g. `MessageOf<'NEW_BLOCK'>`. */
+export type MessageOf<C extends MessageCode> = Extract<Message, { code: C }>
+
+/** The whole envelope as one schema, for consumers that want a single `safeParse`. */
+export const messageSchema = z.discriminatedUnion('code', [
+  z.object({ code: z.literal('SHAKEHAND'), data: dataSchemas.SHAKEHAND }),
+  z.object({ code: z.literal('PULL_BLOCK'), data: dataSchemas.PULL_BLOCK }),
+  z.object({ code: z.literal('PUSH_BLOCK'), data: dataSchemas.PUSH_BLOCK }),
+  z.object({ code: z.literal('NEW_BLOCK'), data: dataSchemas.NEW_BLOCK }),
+  z.object({ code: z.literal('NEW_BLOCK_HASH'), data: dataSchemas.NEW_BLOCK_HASH }),
+  z.object({ code: z.literal('GET_BLOCK'), data: dataSchemas.GET_BLOCK }),
+  z.object({ code: z.literal('BLOCK_KNOWN'), data: dataSchemas.BLOCK_KNOWN }),
+])

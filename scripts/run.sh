@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The two commands a newcomer needs, on a fresh machine:
+#   bash scripts/run.sh demo   set up, then start a local network to watch
+#   bash scripts/run.sh test   set up, then lint and run every test
+# Setup installs what the machine lacks (pnpm 10 without corepack, whose
+# signature check can fail; Chromium for browser tests) and the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_pnpm_major=10
+ensure_pnpm() {
+  if command -v pnpm >/dev/null 2>&1 && [[ "$(pnpm --version 2>/dev/null)" == ${want_pnpm_major}.* ]]; then
+    return
+  fi
+  echo "setup: installing pnpm ${want_pnpm_major} with npm (corepack is not relied on)"
+  npm install --global --no-fund --no-audit "pnpm@${want_pnpm_major}" >/dev/null
+}
+
+ensure_workspace() {
+  ensure_pnpm
+  COREPACK_ENABLE_STRICT=0 pnpm install --frozen-lockfile --reporter=append-only
+}
+
+case "${1:-}" in
+  test)
+    ensure_workspace
+    pnpm lint
+    pnpm test
+    node scripts/test-summary.mjs
+    ;;
+  demo)
+    ensure_workspace
+    pnpm build
+    pnpm demo
+    ;;
+  *)
+    echo "usage: bash scripts/run.sh test|demo" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,28 @@
+// Adds up the Vitest JSON reports of every workspace package and prints one
+// closing line for the whole run, so CI logs end with a single verdict.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+let passed = 0
+let failed = 0
+let skipped = 0
+const rows = []
+for (const group of ['packages', 'apps']) {
+  const dir = join(root, group)
+  if (!existsSync(dir)) continue
+  for (const name of readdirSync(dir)) {
+    const report = join(dir, name, 'test-results', 'vitest.json')
+    if (!existsSync(report)) continue
+    const r = JSON.parse(readFileSync(report, 'utf8'))
+    passed += r.numPassedTests
+    failed += r.numFailedTests
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0)
+    rows.push(
+      `${`${group}/${name}`.padEnd(28)} ${r.numPassedTests} passed, ${r.numFailedTests} failed`,
+    )
+  }
+}
+console.log(rows.join('\n'))
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+process.exit(failed > 0 || passed === 0 ? 1 : 0)
