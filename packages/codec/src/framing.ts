@@ -20,6 +20,37 @@ export interface FrameLimits {
 
 const textEncoder = new TextEncoder()
 
+interface NodeBufferApi {
+  allocUnsafe(size: number): Uint8Array & { write(text: string, offset: number): number }
+  from(bytes: Uint8Array): Uint8Array
+}
+// In Node, Buffer skips zero-filling a buffer we overwrite anyway and encodes
+// in one native pass; browsers take the TextEncoder path.
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferApi }).Buffer
+
+// Above this, an over-sized encode buffer is worth a copy to release it.
+const SHRINK_ABOVE_BYTES = 1 << 20
+
+function frameText(text: string, maxBodyBytes: number): Uint8Array {
+  // A UTF-8 body is at most 3 bytes per UTF-16 unit: allocating that bound
+  // encodes in a single pass instead of measuring the length first.
+  if (NodeBuffer) {
+    const frame = NodeBuffer.allocUnsafe(FRAME_HEADER_BYTES + text.length * 3)
+    const written = frame.write(text, FRAME_HEADER_BYTES)
+    checkLength(written, maxBodyBytes)
+    new DataView(frame.buffer, frame.byteOffset).setUint32(0, written)
+    const exact = frame.subarray(0, FRAME_HEADER_BYTES + written)
+    return frame.byteLength > SHRINK_ABOVE_BYTES && written * 2 < frame.byteLength
+      ? NodeBuffer.from(exact)
+      : exact
+  }
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + text.length * 3)
+  const { written } = textEncoder.encodeInto(text, frame.subarray(FRAME_HEADER_BYTES))
+  checkLength(written, maxBodyBytes)
+  new DataView(frame.buffer).setUint32(0, written)
+  return frame.subarray(0, FRAME_HEADER_BYTES + written)
+}
+
 function checkLength(length: number, maxBodyBytes: number): void {
   if (length === 0) throw new EmptyFrameError()
   if (length > maxBodyBytes) throw new FrameTooLargeError(length, maxBodyBytes)
@@ -39,14 +70,7 @@ export function frameBody(body: Uint8Array, limits: FrameLimits = {}): Uint8Arra
  * body would be over the limit, so we never send what a peer must reject.
  */
 export function encodeFrame(message: Message, limits: FrameLimits = {}): Uint8Array {
-  const text = encodeMessage(message)
-  const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  // A UTF-8 body is at most 3 bytes per UTF-16 unit: allocate once, encode in place.
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + text.length * 3)
-  const { written } = textEncoder.encodeInto(text, frame.subarray(FRAME_HEADER_BYTES))
-  checkLength(written, maxBodyBytes)
-  new DataView(frame.buffer).setUint32(0, written)
-  return frame.subarray(0, FRAME_HEADER_BYTES + written)
+  return frameText(encodeMessage(message), limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES)
 }
 
 /**

@@ -2,19 +2,22 @@
  * Canonical hashes (PROTOCOL.md section 5): transaction ids, the Merkle
  * `tx_root` and the header hash. SHA-256 from node:crypto.
  */
-import { createHash } from 'node:crypto'
+import { hash as oneShotHash } from 'node:crypto'
 import { canonicalize } from './jcs.js'
 import type { BlockHeader, Transaction } from './schema.js'
 
 const MERKLE_NODE_PREFIX = 0x01
 
+// One-shot hashing skips a Hash object per call: a block needs one call per
+// transaction and per Merkle node, so per-call overhead is the cost that counts.
+
 /** SHA-256 of a string's UTF-8 bytes, or of raw bytes. */
 export function sha256(data: string | Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest()
+  return oneShotHash('sha256', data, 'buffer')
 }
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex')
+  return oneShotHash('sha256', data, 'hex')
 }
 
 /** The 32 raw bytes of a transaction id: SHA-256 of JCS(transaction). */

@@ -77,9 +77,26 @@ function isJsonObject(value: unknown): value is Transaction {
  */
 export const transactionSchema = z.custom<Transaction>(isJsonObject, 'expected a JSON object')
 
+/**
+ * The transaction list, checked in one pass: a block can carry thousands,
+ * and a per-element schema costs more than the check itself.
+ */
+export const transactionsSchema = z.custom<Transaction[]>().superRefine((value, ctx) => {
+  if (!Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'expected an array of JSON objects' })
+    return
+  }
+  for (let i = 0; i < value.length; i++) {
+    if (!isJsonObject(value[i])) {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON object', path: [i] })
+      return
+    }
+  }
+})
+
 export const blockSchema = z.object({
   block_header: blockHeaderSchema,
-  transactions: z.array(transactionSchema),
+  transactions: transactionsSchema,
 })
 
 export type Uint = z.infer<typeof uintSchema>
