@@ -4,6 +4,7 @@
  * Nothing in this module touches Node built-ins: it bundles for browsers.
  */
 import { z } from 'zod'
+import { parseAddress } from './address.js'
 import { MAX_NAME_CHARS, MAX_UINT, type MessageCode } from './constants.js'
 
 /** Length in Unicode code points; the spec's "characters". */
@@ -26,16 +27,14 @@ export const uintSchema = z.number().int().min(0).max(MAX_UINT)
 /** Exactly 64 lowercase hexadecimal characters. */
 export const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
 
-const ADDRESS_PATTERN = /^(?:\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]|[^\s:[\]]+):(\d{1,5})$/
-
 /** `host:port`, IPv6 hosts in brackets, 1..255 characters, port 0..65535. */
 export const addressSchema = z
   .string()
   .refine(nameLength, `expected 1..${MAX_NAME_CHARS} characters`)
-  .refine((value) => {
-    const match = ADDRESS_PATTERN.exec(value)
-    return match !== null && Number(match[1]) <= 65_535
-  }, 'expected host:port (IPv6 hosts in brackets)')
+  .refine(
+    (value) => parseAddress(value) !== undefined,
+    'expected host:port (IPv6 hosts in brackets)',
+  )
 
 /** A node's status: sent by the Client as SHAKEHAND and answered in kind. Unknown members are dropped. */
 export const statusSchema = z.object({

@@ -3,6 +3,7 @@
  * types, constants, errors, message encode/decode and framing; no Node
  * built-ins, so it bundles for a web page.
  */
+export { formatAddress, type HostPort, parseAddress } from './address.js'
 export * from './constants.js'
 export * from './errors.js'
 export { decodeMessage, encodeMessage, formatPath, messageFromJson } from './message.js'

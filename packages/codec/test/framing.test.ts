@@ -203,3 +203,17 @@ describe('decodeMessage errors name what was wrong', () => {
     ).toThrow(expect.objectContaining({ code: 'INVALID_DATA' }))
   })
 })
+
+describe('addresses', () => {
+  it('parses and formats IPv4, IPv6 and names', async () => {
+    const { parseAddress, formatAddress } = await import('../src/index.js')
+    expect(parseAddress('127.0.0.1:7001')).toEqual({ host: '127.0.0.1', port: 7001 })
+    expect(parseAddress('[::1]:7001')).toEqual({ host: '::1', port: 7001 })
+    expect(parseAddress('node-a.local:1')).toEqual({ host: 'node-a.local', port: 1 })
+    for (const bad of ['::1:7001', 'host', 'host:65536', 'ho st:1', ':1', 'host:']) {
+      expect(parseAddress(bad), bad).toBeUndefined()
+    }
+    expect(formatAddress('::1', 9)).toBe('[::1]:9')
+    expect(formatAddress('10.0.0.1', 9)).toBe('10.0.0.1:9')
+  })
+})
