@@ -1,0 +1,228 @@
+/** TCP transport on node:net: length-prefixed frames, IPv4 and IPv6. */
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import {
+  decodeMessage,
+  encodeFrame,
+  FrameDecoder,
+  formatAddress,
+  type Message,
+  parseAddress,
+} from '@chronos/codec'
+import { AbstractConnection } from './abstract-connection.js'
+import {
+  AbortedError,
+  DialError,
+  DialTimeoutError,
+  InvalidAddressError,
+  ListenError,
+} from './errors.js'
+import { InboundLimiter } from './inbound-limiter.js'
+import {
+  type Connection,
+  type DialOptions,
+  type Direction,
+  type Listener,
+  type ResolvedTransportOptions,
+  resolveOptions,
+  type Transport,
+  type TransportOptions,
+} from './types.js'
+
+/** A graceful close that the peer never acknowledges is forced after this long. */
+const CLOSE_GRACE_MS = 5_000
+
+/** `::ffff:1.2.3.4` is 1.2.3.4: one host, whichever socket family it came in on. */
+export function normaliseHost(host: string | undefined): string {
+  if (!host) return 'unknown'
+  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host
+}
+
+const socketAddress = (host: string | undefined, port: number | undefined) =>
+  formatAddress(normaliseHost(host), port ?? 0)
+
+export class TcpConnection extends AbstractConnection {
+  private readonly socket: Socket
+  private readonly decoder: FrameDecoder
+  private frameTimer: NodeJS.Timeout | undefined
+  private graceTimer: NodeJS.Timeout | undefined
+
+  constructor(socket: Socket, direction: Direction, options: ResolvedTransportOptions) {
+    super({
+      transport: 'tcp',
+      direction,
+      localAddress: socketAddress(socket.localAddress, socket.localPort),
+      remoteAddress: socketAddress(socket.remoteAddress, socket.remotePort),
+      options,
+    })
+    this.socket = socket
+    this.decoder = new FrameDecoder({ maxBodyBytes: options.maxBodyBytes })
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.onData(chunk))
+    socket.on('drain', () => this.bufferShrank())
+    socket.on('error', (error) => this.remoteClosed('TRANSPORT_ERROR', error))
+    socket.on('close', () => {
+      clearTimeout(this.graceTimer)
+      this.remoteClosed('REMOTE_CLOSE')
+    })
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength
+  }
+
+  protected write(message: Message): void {
+    this.socket.write(encodeFrame(message, { maxBodyBytes: this.options.maxBodyBytes }))
+  }
+
+  protected pauseReading(): void {
+    this.socket.pause()
+  }
+
+  protected resumeReading(): void {
+    this.socket.resume()
+  }
+
+  protected teardown(graceful: boolean): void {
+    clearTimeout(this.frameTimer)
+    if (!graceful || this.socket.destroyed) {
+      this.socket.destroy()
+      return
+    }
+    // Keep reading (and discarding) so the peer's FIN is seen even if we were paused.
+    this.socket.resume()
+    this.socket.end()
+    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS)
+    this.graceTimer.unref()
+  }
+
+  private onData(chunk: Buffer): void {
+    this.touched()
+    try {
+      this.decoder.push(chunk, (body) => this.received(decodeMessage(body)))
+    } catch (error) {
+      this.close('PROTOCOL_ERROR', error as Error)
+      return
+    }
+    this.watchPartialFrame()
+  }
+
+  /** A frame may stay incomplete for frameTimeoutMs at most (slow-drip peers hold memory). */
+  private watchPartialFrame(): void {
+    if (this.decoder.bufferedBytes === 0) {
+      clearTimeout(this.frameTimer)
+      this.frameTimer = undefined
+    } else if (!this.frameTimer && this.status === 'open') {
+      this.frameTimer = setTimeout(() => this.close('FRAME_TIMEOUT'), this.options.frameTimeoutMs)
+      this.frameTimer.unref()
+    }
+  }
+}
+
+export class TcpTransport implements Transport {
+  readonly name = 'tcp'
+  private readonly options: ResolvedTransportOptions
+
+  constructor(options: TransportOptions = {}) {
+    this.options = resolveOptions(options)
+  }
+
+  dial(address: string, { signal }: DialOptions = {}): Promise<Connection> {
+    const target = parseAddress(address)
+    if (!target) return Promise.reject(new InvalidAddressError(address))
+    if (signal?.aborted) return Promise.reject(new AbortedError(`dial ${address}`))
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host: target.host, port: target.port })
+      const settle = (error?: Error) => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        socket.off('connect', onConnect)
+        socket.off('error', onError)
+        if (error) {
+          socket.destroy()
+          reject(error)
+        }
+      }
+      const onAbort = () => settle(new AbortedError(`dial ${address}`))
+      const onError = (error: Error) => settle(new DialError(address, error))
+      const onConnect = () => {
+        settle()
+        resolve(new TcpConnection(socket, 'outbound', this.options))
+      }
+      const timer = setTimeout(
+        () => settle(new DialTimeoutError(address, this.options.dialTimeoutMs)),
+        this.options.dialTimeoutMs,
+      )
+      signal?.addEventListener('abort', onAbort, { once: true })
+      socket.once('connect', onConnect)
+      socket.once('error', onError)
+    })
+  }
+
+  async listen(address: string, onConnection: (connection: Connection) => void): Promise<Listener> {
+    const target = parseAddress(address)
+    if (!target) throw new InvalidAddressError(address)
+    const { logger } = this.options
+    const server = createServer()
+    const limiter = new InboundLimiter(
+      this.options.maxInboundConnections,
+      this.options.maxInboundPerHost,
+    )
+    const connections = new Set<TcpConnection>()
+
+    server.on('connection', (socket) => {
+      const host = normaliseHost(socket.remoteAddress)
+      const refusal = limiter.acquire(host)
+      if (refusal) {
+        logger.warn(
+          { remote: socketAddress(socket.remoteAddress, socket.remotePort), reason: refusal },
+          'inbound connection refused',
+        )
+        socket.destroy()
+        return
+      }
+      const connection = new TcpConnection(socket, 'inbound', this.options)
+      connections.add(connection)
+      void connection.closed.then(() => {
+        connections.delete(connection)
+        limiter.release(host)
+      })
+      onConnection(connection)
+    })
+
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) => reject(new ListenError(address, error)))
+      server.listen({ host: target.host, port: target.port }, () => resolve())
+    })
+    const bound = server.address()
+    const boundAddress =
+      typeof bound === 'object' && bound ? formatAddress(bound.address, bound.port) : address
+    return new TcpListener(server, boundAddress, connections)
+  }
+}
+
+class TcpListener implements Listener {
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly server: Server,
+    readonly address: string,
+    private readonly connections: Set<TcpConnection>,
+  ) {}
+
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve())
+      for (const connection of this.connections) connection.close('LISTENER_CLOSED')
+    })
+    return this.closing
+  }
+}
+
+/** Creates the TCP transport: `tcpTransport({ maxBodyBytes, idleTimeoutMs, logger, ... })`. */
+export function tcpTransport(options: TransportOptions = {}): Transport {
+  return new TcpTransport(options)
+}
