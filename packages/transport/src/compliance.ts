@@ -60,6 +60,15 @@ function collect(connection: Connection, count: number): Promise<Message[]> {
   })
 }
 
+function closeAll(connections: Connection[]): Promise<unknown> {
+  return Promise.all(
+    connections.map((connection) => {
+      connection.close()
+      return connection.closed
+    }),
+  )
+}
+
 const nextMessage = (connection: Connection) => collect(connection, 1).then(([m]) => m!)
 
 function resourceCounts(): Record<string, number> {
@@ -114,11 +123,7 @@ export function runTransportCompliance(name: string, makeSetup: () => Compliance
       const listener = await listen(serverOptions, accept)
       const client = await setup.createTransport(clientOptions).dial(listener.address)
       const server = await accepted
-      cleanups.push(() => {
-        client.close()
-        server.close()
-        return Promise.all([client.closed, server.closed])
-      })
+      cleanups.push(() => closeAll([client, server]))
       return { listener, client, server }
     }
 
@@ -267,10 +272,10 @@ export function runTransportCompliance(name: string, makeSetup: () => Compliance
       const clients = await Promise.all(
         Array.from({ length: 200 }, () => transport.dial(listener.address)),
       )
-      cleanups.push(() => Promise.all(clients.map((c) => (c.close(), c.closed))))
+      cleanups.push(() => closeAll(clients))
       await vi.waitFor(() => expect(servers).toHaveLength(200))
       const received = Promise.all(servers.map((s) => nextMessage(s)))
-      clients.forEach((c, i) => c.send(pull(i)))
+      for (const [i, c] of clients.entries()) c.send(pull(i))
       const heights = (await received).map((m) => m.data as number).sort((a, b) => a - b)
       expect(heights).toEqual(Array.from({ length: 200 }, (_, i) => i))
       expect(listener.connectionCount).toBe(200)
@@ -283,7 +288,7 @@ export function runTransportCompliance(name: string, makeSetup: () => Compliance
         const transport = setup.createTransport()
         const first = await transport.dial(listener.address)
         const second = await transport.dial(listener.address)
-        cleanups.push(() => Promise.all([first, second].map((c) => (c.close(), c.closed))))
+        cleanups.push(() => closeAll([first, second]))
         await vi.waitFor(() => expect(accepted).toHaveLength(2))
         // The extra one is refused: the dial fails, or its connection is closed at once.
         const third = await transport.dial(listener.address).catch((error) => error as Error)
