@@ -22,27 +22,29 @@ const textEncoder = new TextEncoder()
 
 interface NodeBufferApi {
   allocUnsafe(size: number): Uint8Array & { write(text: string, offset: number): number }
-  from(bytes: Uint8Array): Uint8Array
+  byteLength(text: string): number
 }
 // In Node, Buffer skips zero-filling a buffer we overwrite anyway and encodes
 // in one native pass; browsers take the TextEncoder path.
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferApi }).Buffer
 
-// Above this, an over-sized encode buffer is worth a copy to release it.
-const SHRINK_ABOVE_BYTES = 1 << 20
+// Up to this many UTF-16 units, one pass into a worst-case buffer beats
+// measuring first; above it, measuring avoids holding 3x the memory.
+const SINGLE_PASS_MAX_UNITS = 64 * 1024
 
 function frameText(text: string, maxBodyBytes: number): Uint8Array {
   // A UTF-8 body is at most 3 bytes per UTF-16 unit: allocating that bound
   // encodes in a single pass instead of measuring the length first.
   if (NodeBuffer) {
-    const frame = NodeBuffer.allocUnsafe(FRAME_HEADER_BYTES + text.length * 3)
+    const measured = text.length > SINGLE_PASS_MAX_UNITS ? NodeBuffer.byteLength(text) : -1
+    if (measured >= 0) checkLength(measured, maxBodyBytes)
+    const frame = NodeBuffer.allocUnsafe(
+      FRAME_HEADER_BYTES + (measured >= 0 ? measured : text.length * 3),
+    )
     const written = frame.write(text, FRAME_HEADER_BYTES)
     checkLength(written, maxBodyBytes)
     new DataView(frame.buffer, frame.byteOffset).setUint32(0, written)
-    const exact = frame.subarray(0, FRAME_HEADER_BYTES + written)
-    return frame.byteLength > SHRINK_ABOVE_BYTES && written * 2 < frame.byteLength
-      ? NodeBuffer.from(exact)
-      : exact
+    return frame.subarray(0, FRAME_HEADER_BYTES + written)
   }
   const frame = new Uint8Array(FRAME_HEADER_BYTES + text.length * 3)
   const { written } = textEncoder.encodeInto(text, frame.subarray(FRAME_HEADER_BYTES))

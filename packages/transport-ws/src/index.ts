@@ -1,0 +1,241 @@
+/**
+ * WebSocket transport: a message-oriented transport, so each protocol body
+ * travels as one text message with no length prefix (PROTOCOL.md section
+ * 2). Built only on the `@chronos/transport` contract: proof that a
+ * transport can be added without touching sync or gossip.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { Duplex } from 'node:stream'
+import {
+  decodeMessage,
+  encodeMessage,
+  FrameTooLargeError,
+  formatAddress,
+  type Message,
+  parseAddress,
+} from '@chronos/codec'
+import {
+  AbortedError,
+  AbstractConnection,
+  type Connection,
+  DialError,
+  type DialOptions,
+  type Direction,
+  InboundLimiter,
+  InvalidAddressError,
+  ListenError,
+  type Listener,
+  normaliseHost,
+  type ResolvedTransportOptions,
+  resolveOptions,
+  type Transport,
+  type TransportOptions,
+} from '@chronos/transport'
+import { type RawData, WebSocket, WebSocketServer } from 'ws'
+
+const NORMAL_CLOSURE = 1000
+
+const socketAddress = (host: string | undefined, port: number | undefined) =>
+  formatAddress(normaliseHost(host), port ?? 0)
+
+export class WebSocketConnection extends AbstractConnection {
+  constructor(
+    private readonly ws: WebSocket,
+    direction: Direction,
+    localAddress: string,
+    remoteAddress: string,
+    options: ResolvedTransportOptions,
+  ) {
+    super({ transport: 'ws', direction, localAddress, remoteAddress, options })
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary))
+    ws.on('close', () => this.remoteClosed('REMOTE_CLOSE'))
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws reports only that the limit was passed, not by how much.
+        this.close(
+          'PROTOCOL_ERROR',
+          new FrameTooLargeError(options.maxBodyBytes + 1, options.maxBodyBytes),
+        )
+      } else {
+        this.remoteClosed('TRANSPORT_ERROR', error)
+      }
+    })
+    const socket = (ws as unknown as { _socket?: Duplex })._socket
+    socket?.on('drain', () => this.bufferShrank())
+  }
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount
+  }
+
+  protected write(message: Message): void {
+    const text = encodeMessage(message)
+    const size = Buffer.byteLength(text)
+    if (size > this.options.maxBodyBytes)
+      throw new FrameTooLargeError(size, this.options.maxBodyBytes)
+    this.ws.send(text)
+  }
+
+  protected pauseReading(): void {
+    this.ws.pause()
+  }
+
+  protected resumeReading(): void {
+    this.ws.resume()
+  }
+
+  protected teardown(graceful: boolean): void {
+    if (graceful && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.resume()
+      this.ws.close(NORMAL_CLOSURE)
+    } else {
+      this.ws.terminate()
+    }
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.touched()
+    let message: Message
+    try {
+      message = decodeMessage(isBinary ? data : data.toString('utf8'))
+    } catch (error) {
+      this.close('PROTOCOL_ERROR', error as Error)
+      return
+    }
+    this.received(message)
+  }
+}
+
+export class WebSocketTransport implements Transport {
+  readonly name = 'ws'
+  private readonly options: ResolvedTransportOptions
+
+  constructor(options: TransportOptions = {}) {
+    this.options = resolveOptions(options)
+  }
+
+  dial(address: string, { signal }: DialOptions = {}): Promise<Connection> {
+    const target = parseAddress(address)
+    if (!target) return Promise.reject(new InvalidAddressError(address))
+    if (signal?.aborted) return Promise.reject(new AbortedError(`dial ${address}`))
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://${formatAddress(target.host, target.port)}/`, {
+        maxPayload: this.options.maxBodyBytes,
+        handshakeTimeout: this.options.dialTimeoutMs,
+        perMessageDeflate: false,
+      })
+      const settle = (error?: Error) => {
+        signal?.removeEventListener('abort', onAbort)
+        ws.off('open', onOpen)
+        ws.off('error', onError)
+        if (error) {
+          ws.on('error', () => {}) // terminate() of a connecting socket reports one more error
+          ws.terminate()
+          reject(error)
+        }
+      }
+      const onAbort = () => settle(new AbortedError(`dial ${address}`))
+      const onError = (error: Error) => settle(new DialError(address, error))
+      const onOpen = () => {
+        settle()
+        const socket = (ws as unknown as { _socket: { localAddress?: string; localPort?: number } })
+          ._socket
+        resolve(
+          new WebSocketConnection(
+            ws,
+            'outbound',
+            socketAddress(socket.localAddress, socket.localPort),
+            address,
+            this.options,
+          ),
+        )
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      ws.once('open', onOpen)
+      ws.once('error', onError)
+    })
+  }
+
+  async listen(address: string, onConnection: (connection: Connection) => void): Promise<Listener> {
+    const target = parseAddress(address)
+    if (!target) throw new InvalidAddressError(address)
+    const { logger } = this.options
+    const http = createServer((_, response) => response.writeHead(426).end('WebSocket only\n'))
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.options.maxBodyBytes,
+      perMessageDeflate: false,
+    })
+    const limiter = new InboundLimiter(
+      this.options.maxInboundConnections,
+      this.options.maxInboundPerHost,
+    )
+    const connections = new Set<WebSocketConnection>()
+
+    http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const remote = socketAddress(request.socket.remoteAddress, request.socket.remotePort)
+      const host = normaliseHost(request.socket.remoteAddress)
+      const refusal = limiter.acquire(host)
+      if (refusal) {
+        logger.warn({ remote, reason: refusal }, 'inbound connection refused')
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
+        socket.destroy()
+        return
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const connection = new WebSocketConnection(
+          ws,
+          'inbound',
+          listenerAddress,
+          remote,
+          this.options,
+        )
+        connections.add(connection)
+        void connection.closed.then(() => {
+          connections.delete(connection)
+          limiter.release(host)
+        })
+        onConnection(connection)
+      })
+    })
+
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', (error) => reject(new ListenError(address, error)))
+      http.listen({ host: target.host, port: target.port }, () => resolve())
+    })
+    const bound = http.address()
+    const listenerAddress =
+      typeof bound === 'object' && bound ? formatAddress(bound.address, bound.port) : address
+    return new WebSocketListener(http, wss, listenerAddress, connections)
+  }
+}
+
+class WebSocketListener implements Listener {
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly http: Server,
+    private readonly wss: WebSocketServer,
+    readonly address: string,
+    private readonly connections: Set<WebSocketConnection>,
+  ) {}
+
+  get connectionCount(): number {
+    return this.connections.size
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      for (const connection of this.connections) connection.close('LISTENER_CLOSED')
+      this.wss.close()
+      this.http.close(() => resolve())
+      this.http.closeIdleConnections()
+    })
+    return this.closing
+  }
+}
+
+/** Creates the WebSocket transport; takes the same options as every transport. */
+export function webSocketTransport(options: TransportOptions = {}): Transport {
+  return new WebSocketTransport(options)
+}
