@@ -15,13 +15,13 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import {
-  AbortedError,
   AbstractConnection,
+  attemptDial,
   type Connection,
   DialError,
   type DialOptions,
   type Direction,
-  InboundLimiter,
+  InboundConnections,
   InvalidAddressError,
   ListenError,
   type Listener,
@@ -117,30 +117,18 @@ export class WebSocketTransport implements Transport {
   dial(address: string, { signal }: DialOptions = {}): Promise<Connection> {
     const target = parseAddress(address)
     if (!target) return Promise.reject(new InvalidAddressError(address))
-    if (signal?.aborted) return Promise.reject(new AbortedError(`dial ${address}`))
-    return new Promise((resolve, reject) => {
+    return attemptDial(address, signal, this.options.dialTimeoutMs, (succeed, fail) => {
       const ws = new WebSocket(`ws://${formatAddress(target.host, target.port)}/`, {
         maxPayload: this.options.maxBodyBytes,
-        handshakeTimeout: this.options.dialTimeoutMs,
         perMessageDeflate: false,
       })
-      const settle = (error?: Error) => {
-        signal?.removeEventListener('abort', onAbort)
-        ws.off('open', onOpen)
+      const onError = (error: Error) => fail(new DialError(address, error))
+      ws.once('error', onError)
+      ws.once('open', () => {
         ws.off('error', onError)
-        if (error) {
-          ws.on('error', () => {}) // terminate() of a connecting socket reports one more error
-          ws.terminate()
-          reject(error)
-        }
-      }
-      const onAbort = () => settle(new AbortedError(`dial ${address}`))
-      const onError = (error: Error) => settle(new DialError(address, error))
-      const onOpen = () => {
-        settle()
         const socket = (ws as unknown as { _socket: { localAddress?: string; localPort?: number } })
           ._socket
-        resolve(
+        succeed(
           new WebSocketConnection(
             ws,
             'outbound',
@@ -149,35 +137,29 @@ export class WebSocketTransport implements Transport {
             this.options,
           ),
         )
+      })
+      return () => {
+        ws.on('error', () => {}) // terminate() of a connecting socket reports one more error
+        ws.terminate()
       }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      ws.once('open', onOpen)
-      ws.once('error', onError)
     })
   }
 
   async listen(address: string, onConnection: (connection: Connection) => void): Promise<Listener> {
     const target = parseAddress(address)
     if (!target) throw new InvalidAddressError(address)
-    const { logger } = this.options
     const http = createServer((_, response) => response.writeHead(426).end('WebSocket only\n'))
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.options.maxBodyBytes,
       perMessageDeflate: false,
     })
-    const limiter = new InboundLimiter(
-      this.options.maxInboundConnections,
-      this.options.maxInboundPerHost,
-    )
-    const connections = new Set<WebSocketConnection>()
+    const inbound = new InboundConnections<WebSocketConnection>(this.options, this.options.logger)
 
     http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const remote = socketAddress(request.socket.remoteAddress, request.socket.remotePort)
       const host = normaliseHost(request.socket.remoteAddress)
-      const refusal = limiter.acquire(host)
-      if (refusal) {
-        logger.warn({ remote, reason: refusal }, 'inbound connection refused')
+      if (!inbound.admit(host, remote)) {
         socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n')
         socket.destroy()
         return
@@ -190,11 +172,7 @@ export class WebSocketTransport implements Transport {
           remote,
           this.options,
         )
-        connections.add(connection)
-        void connection.closed.then(() => {
-          connections.delete(connection)
-          limiter.release(host)
-        })
+        inbound.track(connection, host)
         onConnection(connection)
       })
     })
@@ -206,7 +184,7 @@ export class WebSocketTransport implements Transport {
     const bound = http.address()
     const listenerAddress =
       typeof bound === 'object' && bound ? formatAddress(bound.address, bound.port) : address
-    return new WebSocketListener(http, wss, listenerAddress, connections)
+    return new WebSocketListener(http, wss, listenerAddress, inbound)
   }
 }
 
@@ -217,16 +195,16 @@ class WebSocketListener implements Listener {
     private readonly http: Server,
     private readonly wss: WebSocketServer,
     readonly address: string,
-    private readonly connections: Set<WebSocketConnection>,
+    private readonly inbound: InboundConnections<WebSocketConnection>,
   ) {}
 
   get connectionCount(): number {
-    return this.connections.size
+    return this.inbound.size
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      for (const connection of this.connections) connection.close('LISTENER_CLOSED')
+      void this.inbound.closeAll()
       this.wss.close()
       this.http.close(() => resolve())
       this.http.closeIdleConnections()

@@ -3,6 +3,7 @@
  * transports. The compliance suite is `@chronos/transport/compliance`.
  */
 export { AbstractConnection, type ConnectionInit } from './abstract-connection.js'
+export { attemptDial, type DialStarter } from './dial-attempt.js'
 export {
   AbortedError,
   ConnectionClosedError,
@@ -14,7 +15,7 @@ export {
   type TransportErrorCode,
   WriteBufferFullError,
 } from './errors.js'
-export { InboundLimiter, type Refusal } from './inbound-limiter.js'
+export { InboundConnections, InboundLimiter, type Refusal } from './inbound-limiter.js'
 export {
   type LinkConditions,
   MemoryConnection,

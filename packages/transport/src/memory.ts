@@ -14,13 +14,8 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import { AbstractConnection } from './abstract-connection.js'
-import {
-  AbortedError,
-  DialError,
-  DialTimeoutError,
-  InvalidAddressError,
-  ListenError,
-} from './errors.js'
+import { attemptDial } from './dial-attempt.js'
+import { DialError, InvalidAddressError, ListenError } from './errors.js'
 import { InboundLimiter } from './inbound-limiter.js'
 import {
   type Connection,
@@ -429,32 +424,16 @@ class MemoryTransport implements Transport {
 
   dial(address: string, { signal }: DialOptions = {}): Promise<Connection> {
     if (!parseAddress(address)) return Promise.reject(new InvalidAddressError(address))
-    if (signal?.aborted) return Promise.reject(new AbortedError(`dial ${address}`))
     const { latencyMs } = this.network.conditions(this.host, hostOf(address))
-    return new Promise((resolve, reject) => {
-      const settle = (error?: Error) => {
-        clearTimeout(handshake)
-        clearTimeout(timeout)
-        signal?.removeEventListener('abort', onAbort)
-        if (error) reject(error)
-      }
-      const onAbort = () => settle(new AbortedError(`dial ${address}`))
+    return attemptDial(address, signal, this.options.dialTimeoutMs, (succeed, fail) => {
       // Connection set-up takes a round trip, like a TCP handshake.
       const handshake = setTimeout(() => {
         const result = this.network.connect(this.host, this.options, address)
-        if (result instanceof Error) {
-          settle(new DialError(address, result))
-          return
-        }
-        settle()
-        resolve(result.outbound)
+        if (result instanceof Error) return fail(new DialError(address, result))
+        succeed(result.outbound)
         result.entry.onConnection(result.outbound.peer)
       }, 2 * latencyMs)
-      const timeout = setTimeout(
-        () => settle(new DialTimeoutError(address, this.options.dialTimeoutMs)),
-        this.options.dialTimeoutMs,
-      )
-      signal?.addEventListener('abort', onAbort, { once: true })
+      return () => clearTimeout(handshake)
     })
   }
 }

@@ -9,14 +9,9 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import { AbstractConnection } from './abstract-connection.js'
-import {
-  AbortedError,
-  DialError,
-  DialTimeoutError,
-  InvalidAddressError,
-  ListenError,
-} from './errors.js'
-import { InboundLimiter } from './inbound-limiter.js'
+import { attemptDial } from './dial-attempt.js'
+import { DialError, InvalidAddressError, ListenError } from './errors.js'
+import { InboundConnections } from './inbound-limiter.js'
 import {
   type Connection,
   type DialOptions,
@@ -129,63 +124,32 @@ export class TcpTransport implements Transport {
   dial(address: string, { signal }: DialOptions = {}): Promise<Connection> {
     const target = parseAddress(address)
     if (!target) return Promise.reject(new InvalidAddressError(address))
-    if (signal?.aborted) return Promise.reject(new AbortedError(`dial ${address}`))
-    return new Promise((resolve, reject) => {
+    return attemptDial(address, signal, this.options.dialTimeoutMs, (succeed, fail) => {
       const socket = netConnect({ host: target.host, port: target.port })
-      const settle = (error?: Error) => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        socket.off('connect', onConnect)
-        socket.off('error', onError)
-        if (error) {
-          socket.destroy()
-          reject(error)
-        }
-      }
-      const onAbort = () => settle(new AbortedError(`dial ${address}`))
-      const onError = (error: Error) => settle(new DialError(address, error))
-      const onConnect = () => {
-        settle()
-        resolve(new TcpConnection(socket, 'outbound', this.options))
-      }
-      const timer = setTimeout(
-        () => settle(new DialTimeoutError(address, this.options.dialTimeoutMs)),
-        this.options.dialTimeoutMs,
-      )
-      signal?.addEventListener('abort', onAbort, { once: true })
-      socket.once('connect', onConnect)
+      const onError = (error: Error) => fail(new DialError(address, error))
       socket.once('error', onError)
+      socket.once('connect', () => {
+        socket.off('error', onError)
+        succeed(new TcpConnection(socket, 'outbound', this.options))
+      })
+      return () => socket.destroy()
     })
   }
 
   async listen(address: string, onConnection: (connection: Connection) => void): Promise<Listener> {
     const target = parseAddress(address)
     if (!target) throw new InvalidAddressError(address)
-    const { logger } = this.options
     const server = createServer()
-    const limiter = new InboundLimiter(
-      this.options.maxInboundConnections,
-      this.options.maxInboundPerHost,
-    )
-    const connections = new Set<TcpConnection>()
+    const inbound = new InboundConnections<TcpConnection>(this.options, this.options.logger)
 
     server.on('connection', (socket) => {
       const host = normaliseHost(socket.remoteAddress)
-      const refusal = limiter.acquire(host)
-      if (refusal) {
-        logger.warn(
-          { remote: socketAddress(socket.remoteAddress, socket.remotePort), reason: refusal },
-          'inbound connection refused',
-        )
+      if (!inbound.admit(host, socketAddress(socket.remoteAddress, socket.remotePort))) {
         socket.destroy()
         return
       }
       const connection = new TcpConnection(socket, 'inbound', this.options)
-      connections.add(connection)
-      void connection.closed.then(() => {
-        connections.delete(connection)
-        limiter.release(host)
-      })
+      inbound.track(connection, host)
       onConnection(connection)
     })
 
@@ -196,7 +160,7 @@ export class TcpTransport implements Transport {
     const bound = server.address()
     const boundAddress =
       typeof bound === 'object' && bound ? formatAddress(bound.address, bound.port) : address
-    return new TcpListener(server, boundAddress, connections)
+    return new TcpListener(server, boundAddress, inbound)
   }
 }
 
@@ -206,17 +170,17 @@ class TcpListener implements Listener {
   constructor(
     private readonly server: Server,
     readonly address: string,
-    private readonly connections: Set<TcpConnection>,
+    private readonly inbound: InboundConnections<TcpConnection>,
   ) {}
 
   get connectionCount(): number {
-    return this.connections.size
+    return this.inbound.size
   }
 
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.server.close(() => resolve())
-      for (const connection of this.connections) connection.close('LISTENER_CLOSED')
+      void this.inbound.closeAll()
     })
     return this.closing
   }
