@@ -17,28 +17,15 @@ import {
   higherPriority,
   isBetterChain,
   type Message,
-  MessageDecoder,
   messageFromJson,
   readNetworkParams,
   roundOf,
   transactionId,
   verifyBlockHashes,
 } from '../src/index.js'
-import { hex, vectors, vectorsText } from './vectors.js'
+import { decodeAll, hex, vectors, vectorsText } from './vectors.js'
 
 const SHARED_VECTORS = new URL('../../../../shared/protocol/vectors.json', import.meta.url)
-
-function decodeAll(bytes: Uint8Array, cuts: number[] = []): Message[] {
-  const out: Message[] = []
-  const decoder = new MessageDecoder()
-  let from = 0
-  for (const cut of [...cuts, bytes.length]) {
-    decoder.push(bytes.subarray(from, cut), (m) => out.push(m))
-    from = cut
-  }
-  decoder.end()
-  return out
-}
 
 const STATUS_MEMBERS = ['timestamp', 'height', 'address', 'head', 'genesis']
 

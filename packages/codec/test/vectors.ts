@@ -1,6 +1,6 @@
 // Typed access to the verbatim copy of ../shared/protocol/vectors.json.
 import { readFileSync } from 'node:fs'
-import type { Block, Message, Transaction } from '../src/index.js'
+import { type Block, type Message, MessageDecoder, type Transaction } from '../src/index.js'
 
 export const VECTORS_PATH = new URL('./fixtures/vectors.json', import.meta.url)
 
@@ -30,3 +30,16 @@ export const vectorsText = readFileSync(VECTORS_PATH, 'utf8')
 export const vectors = JSON.parse(vectorsText) as Vectors
 
 export const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'))
+
+/** Decodes a byte stream fed in pieces cut at `cuts`, then checks it ended on a frame boundary. */
+export function decodeAll(bytes: Uint8Array, cuts: number[] = []): Message[] {
+  const out: Message[] = []
+  const decoder = new MessageDecoder()
+  let from = 0
+  for (const cut of [...cuts, bytes.length]) {
+    decoder.push(bytes.subarray(from, cut), (m) => out.push(m))
+    from = cut
+  }
+  decoder.end()
+  return out
+}
