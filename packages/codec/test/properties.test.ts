@@ -7,6 +7,7 @@ import {
   encodeFrame,
   encodeMessage,
   frameBody,
+  MESSAGE_CODES,
   MessageDecoder,
 } from '../src/index.js'
 import * as arb from './arbitraries.js'
@@ -88,17 +89,7 @@ describe('hostile input gives a message or a typed error, nothing else', () => {
     const envelope = fc.record(
       {
         code: fc.oneof(
-          fc.constantFrom(
-            'SHAKEHAND',
-            'PULL_BLOCK',
-            'PUSH_BLOCK',
-            'NEW_BLOCK',
-            'NEW_BLOCK_HASH',
-            'GET_BLOCK',
-            'BLOCK_KNOWN',
-            '__proto__',
-            'constructor',
-          ),
+          fc.constantFrom<string>(...MESSAGE_CODES, '__proto__', 'constructor'),
           fc.jsonValue(),
         ),
         data: fc.jsonValue(),
