@@ -170,7 +170,6 @@ export class ChainStore {
 
   /** Walks the whole chain from genesis; reports the first bad height. */
   verify(): Promise<VerifyReport> {
-    this.assertOpen()
     return this.exclusive(() => verifyChain(this.db, this.genesis, this.params))
   }
 

@@ -65,7 +65,7 @@ export abstract class AbstractConnection
 
   abstract get bufferedBytes(): number
 
-  /** Writes one message; the size check and framing are the transport's. Returns the bytes queued. */
+  /** Queues one message for the peer; the size check and framing are the transport's. */
   protected abstract write(message: Message): void
   protected abstract pauseReading(): void
   protected abstract resumeReading(): void
@@ -154,11 +154,6 @@ export abstract class AbstractConnection
       this.needsDrain = false
       this.emit('drain')
     }
-  }
-
-  /** Messages delivered but held while paused. */
-  protected get heldMessages(): number {
-    return this.inbox.length
   }
 
   private dispatch(message: Message): void {

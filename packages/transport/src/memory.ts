@@ -174,13 +174,6 @@ export class MemoryConnection extends AbstractConnection {
     this.outgoing.send(body, size)
   }
 
-  /** Sends a body as it is, bypassing checks: for hostile-peer tests. */
-  sendRaw(body: string): void {
-    const size = utf8Length(body)
-    this.unconsumed += size
-    this.outgoing.send(body, size)
-  }
-
   protected pauseReading(): void {
     this.readingPaused = true
   }

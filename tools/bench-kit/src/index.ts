@@ -45,6 +45,29 @@ function calibrate(fn: () => unknown, targetMs = 25): number {
   return Math.max(1, Math.min(100_000, Math.round((targetMs * 1e6) / Math.max(once, 1))))
 }
 
+/** One round: the baseline and then the subject, timed back to back. */
+interface Sample {
+  baselineNs: number
+  subjectNs: number
+}
+
+/** Medians over rounds; the ratio is the median of per-round ratios, not a ratio of medians. */
+function summarise(
+  name: string,
+  baselineName: string,
+  samples: Sample[],
+  goal?: number,
+): Comparison {
+  return {
+    name,
+    baselineName,
+    subjectNs: median(samples.map((s) => s.subjectNs)),
+    baselineNs: median(samples.map((s) => s.baselineNs)),
+    ratio: median(samples.map((s) => s.subjectNs / s.baselineNs)),
+    goal,
+  }
+}
+
 /** Times two synchronous operations against each other. */
 export function compare(
   name: string,
@@ -60,24 +83,12 @@ export function compare(
   const batch = options.batch ?? calibrate(baseline)
   const subjectBatch = options.batch ?? calibrate(subject)
   const rounds = options.rounds ?? 31
-  const ratios: number[] = []
-  const subjectTimes: number[] = []
-  const baselineTimes: number[] = []
+  const samples: Sample[] = []
   for (let r = 0; r < rounds; r++) {
-    const b = timeBatch(baseline, batch)
-    const s = timeBatch(subject, subjectBatch)
-    baselineTimes.push(b)
-    subjectTimes.push(s)
-    ratios.push(s / b)
+    const baselineNs = timeBatch(baseline, batch)
+    samples.push({ baselineNs, subjectNs: timeBatch(subject, subjectBatch) })
   }
-  return {
-    name,
-    baselineName,
-    subjectNs: median(subjectTimes),
-    baselineNs: median(baselineTimes),
-    ratio: median(ratios),
-    goal: options.goal,
-  }
+  return summarise(name, baselineName, samples, options.goal)
 }
 
 /** Times two asynchronous runs (each one complete workload) against each other. */
@@ -89,28 +100,18 @@ export async function compareAsync(
   options: { rounds?: number; goal?: number } = {},
 ): Promise<Comparison> {
   const rounds = options.rounds ?? 3
-  const ratios: number[] = []
-  const subjectTimes: number[] = []
-  const baselineTimes: number[] = []
+  const samples: Sample[] = []
   for (let r = 0; r < rounds; r++) {
-    let start = process.hrtime.bigint()
-    await baseline()
-    const b = Number(process.hrtime.bigint() - start)
-    start = process.hrtime.bigint()
-    await subject()
-    const s = Number(process.hrtime.bigint() - start)
-    baselineTimes.push(b)
-    subjectTimes.push(s)
-    ratios.push(s / b)
+    const baselineNs = await timeOnce(baseline)
+    samples.push({ baselineNs, subjectNs: await timeOnce(subject) })
   }
-  return {
-    name,
-    baselineName,
-    subjectNs: median(subjectTimes),
-    baselineNs: median(baselineTimes),
-    ratio: median(ratios),
-    goal: options.goal,
-  }
+  return summarise(name, baselineName, samples, options.goal)
+}
+
+async function timeOnce(run: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint()
+  await run()
+  return Number(process.hrtime.bigint() - start)
 }
 
 const formatNs = (ns: number) =>
