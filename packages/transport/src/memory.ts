@@ -44,6 +44,20 @@ export interface LinkConditions {
 export interface MemoryNetworkOptions extends LinkConditions {
   /** Seed of every random draw. Default 1. */
   seed?: number
+  /**
+   * Called for every message put on a link, with the delay drawn for it.
+   * Simulations use it to count bytes; tests use it to check that a seed
+   * repeats without depending on timer resolution.
+   */
+  onTransmit?: (transmission: Transmission) => void
+}
+
+export interface Transmission {
+  from: string
+  to: string
+  bytes: number
+  /** Latency + jitter + retransmissions drawn for this message, ms. */
+  delayMs: number
 }
 
 const utf8Length = (text: string) => Buffer.byteLength(text)
@@ -75,6 +89,7 @@ class Channel {
     private readonly random: () => number,
     private readonly onBody: (body: string, size: number) => void,
     private readonly onClose: () => void,
+    private readonly onTransmit: ((bytes: number, delayMs: number) => void) | undefined,
   ) {}
 
   get idle(): boolean {
@@ -90,6 +105,7 @@ class Channel {
       (Number.isFinite(bandwidthBytesPerSecond) ? (size * 1000) / bandwidthBytesPerSecond : 0)
     let delay = latencyMs + (jitterMs > 0 ? this.random() * jitterMs : 0)
     while (lossRate > 0 && this.random() < lossRate) delay += retransmitMs
+    this.onTransmit?.(size, delay)
     this.enqueue({ at: Math.max(this.linkFreeAt + delay, this.lastAt), body, size })
   }
 
@@ -265,6 +281,7 @@ const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`)
 export class MemoryNetwork {
   private readonly defaults: Required<LinkConditions>
   private readonly seed: number
+  private readonly onTransmit: MemoryNetworkOptions['onTransmit']
   private readonly listeners = new Map<string, MemoryListenerEntry>()
   private readonly overrides = new Map<string, LinkConditions>()
   private readonly cut = new Set<string>()
@@ -275,6 +292,7 @@ export class MemoryNetwork {
 
   constructor(options: MemoryNetworkOptions = {}) {
     this.seed = options.seed ?? 1
+    this.onTransmit = options.onTransmit
     this.defaults = complete(options)
   }
 
@@ -328,6 +346,13 @@ export class MemoryNetwork {
     return override ? complete({ ...this.defaults, ...override }) : this.defaults
   }
 
+  private tracer(from: string, to: string) {
+    const onTransmit = this.onTransmit
+    return (
+      onTransmit && ((bytes: number, delayMs: number) => onTransmit({ from, to, bytes, delayMs }))
+    )
+  }
+
   /** @internal */
   connect(
     fromHost: string,
@@ -356,12 +381,14 @@ export class MemoryNetwork {
       generator(this.seed * 7919 + ++this.channels),
       (b, s) => inbound.arrive(b, s),
       () => inbound.hangUp(),
+      this.tracer(fromAddress, address),
     )
     inbound.outgoing = new Channel(
       conditions,
       generator(this.seed * 7919 + ++this.channels),
       (b, s) => outbound.arrive(b, s),
       () => outbound.hangUp(),
+      this.tracer(address, fromAddress),
     )
     for (const connection of [outbound, inbound]) {
       this.open.add(connection)

@@ -10,22 +10,27 @@ async function connectPair(network: ReturnType<typeof memoryNetwork>, from = 'a'
   return { listener, client, server: await accepted }
 }
 
-/** Arrival times (ms after the first send) of `count` messages. */
-async function arrivalTimes(latencyMs: number, jitterMs: number, seed: number, count: number) {
-  const network = memoryNetwork({ latencyMs, jitterMs, seed })
+/** The delays a seeded network draws for `count` messages each way on one connection. */
+async function drawnDelays(seed: number, count: number) {
+  const delays: number[] = []
+  const network = memoryNetwork({
+    jitterMs: 60,
+    lossRate: 0.2,
+    seed,
+    onTransmit: (t) => delays.push(t.delayMs),
+  })
   const { client, server, listener } = await connectPair(network)
-  const times: number[] = []
-  const start = performance.now()
-  const done = new Promise<void>((resolve) =>
-    server.on('message', () => {
-      times.push(performance.now() - start)
-      if (times.length === count) resolve()
-    }),
-  )
-  for (let i = 0; i < count; i++) client.send({ code: 'PULL_BLOCK', data: i })
-  await done
+  const received = new Promise<void>((resolve) => {
+    let n = 0
+    client.on('message', () => ++n === count && resolve())
+  })
+  for (let i = 0; i < count; i++) {
+    client.send({ code: 'PULL_BLOCK', data: i })
+    server.send({ code: 'PULL_BLOCK', data: i })
+  }
+  await received
   await listener.close()
-  return times
+  return delays
 }
 
 describe('memory network', () => {
@@ -46,12 +51,15 @@ describe('memory network', () => {
     await listener.close()
   })
 
-  it('draws the same delays for the same seed', async () => {
-    // Compared as the order of gaps between arrivals, which timer resolution cannot blur.
-    const shape = (times: number[]) => times.slice(1).map((t, i) => Math.round((t - times[i]!) / 5))
-    const a = await arrivalTimes(0, 60, 11, 8)
-    const b = await arrivalTimes(0, 60, 11, 8)
-    expect(shape(a)).toEqual(shape(b))
+  it('draws the same delays for the same seed, and different ones for another', async () => {
+    const a = await drawnDelays(11, 20)
+    const b = await drawnDelays(11, 20)
+    const c = await drawnDelays(12, 20)
+    expect(a).toHaveLength(40)
+    expect(a).toEqual(b)
+    expect(c).not.toEqual(a)
+    // Loss at 20% must have cost some message a retransmission.
+    expect(Math.max(...a)).toBeGreaterThanOrEqual(200)
   })
 
   it('limits throughput to the link bandwidth', async () => {
