@@ -1,0 +1,80 @@
+import { ChronosError } from '@chronos/codec'
+
+/**
+ * Why a peer connection was closed by us, beyond the transport's own
+ * reasons. These are the stable codes that appear in logs and metrics.
+ */
+export const PEER_CLOSE_REASONS = {
+  /** The Client's first message was not SHAKEHAND (PROTOCOL.md section 1). */
+  REQUEST_BEFORE_SHAKEHAND: 'REQUEST_BEFORE_SHAKEHAND',
+  /** A code the sender's role may not send (section 4). */
+  WRONG_ROLE: 'WRONG_ROLE',
+  /** An answer with no request waiting, or not the answer the oldest request expects. */
+  UNEXPECTED_ANSWER: 'UNEXPECTED_ANSWER',
+  /** A block whose hash or tx_root does not recompute (section 6). */
+  MALFORMED_BLOCK: 'MALFORMED_BLOCK',
+  /** The peer's Status names another genesis: another network. */
+  GENESIS_MISMATCH: 'GENESIS_MISMATCH',
+  /** The oldest request went unanswered for too long. */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  /** The SHAKEHAND exchange did not complete in time. */
+  HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
+  /** The Client pipelined more requests than we hold answers for. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The peer's address is temporarily refused after repeated errors. */
+  BANNED: 'BANNED',
+  /** A newer connection from the same peer address replaced this one. */
+  DUPLICATE_CONNECTION: 'DUPLICATE_CONNECTION',
+  /** We dialed ourselves (our own advertised address came back). */
+  SELF_CONNECTION: 'SELF_CONNECTION',
+  /** Peer caps are reached. */
+  PEER_LIMIT: 'PEER_LIMIT',
+  /** The peer served a block that is invalid on its parent or not the one asked for. */
+  INVALID_BLOCK: 'INVALID_BLOCK',
+  /** A local handler failed while answering. */
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** The node is shutting down. */
+  SHUTDOWN: 'SHUTDOWN',
+} as const
+
+export type PeerCloseReason = (typeof PEER_CLOSE_REASONS)[keyof typeof PEER_CLOSE_REASONS]
+
+/** Close reasons that count against the peer (protocol errors and misbehaviour). */
+export const PENALISED_REASONS: ReadonlySet<string> = new Set([
+  'PROTOCOL_ERROR',
+  'FRAME_TIMEOUT',
+  PEER_CLOSE_REASONS.REQUEST_BEFORE_SHAKEHAND,
+  PEER_CLOSE_REASONS.WRONG_ROLE,
+  PEER_CLOSE_REASONS.UNEXPECTED_ANSWER,
+  PEER_CLOSE_REASONS.MALFORMED_BLOCK,
+  PEER_CLOSE_REASONS.TOO_MANY_REQUESTS,
+  PEER_CLOSE_REASONS.INVALID_BLOCK,
+])
+
+export type PeerErrorCode = PeerCloseReason | 'PEER_GONE' | 'TOO_MANY_PENDING'
+
+/** A failure in a peer session; `code` names the close reason or the request failure. */
+export class PeerError extends ChronosError<PeerErrorCode> {}
+
+/** A request could not complete because its connection closed first. */
+export class PeerGoneError extends PeerError {
+  constructor(
+    readonly peer: string,
+    readonly reason: string,
+  ) {
+    super('PEER_GONE', `connection to ${peer} closed (${reason}) before the answer came`)
+  }
+}
+
+/** The Client already has the maximum of requests waiting on this connection. */
+export class TooManyPendingError extends PeerError {
+  constructor(
+    readonly peer: string,
+    readonly limit: number,
+  ) {
+    super('TOO_MANY_PENDING', `${limit} requests already wait on ${peer}`)
+  }
+}
+
+/** Why a session closed the connection: carries the stable reason and what was wrong. */
+export class PeerProtocolError extends PeerError {}

@@ -1,0 +1,30 @@
+import type { Status } from '@chronos/codec'
+import type { Logger } from '@chronos/transport'
+
+/** What a session needs from the node around it. */
+export interface SessionContext {
+  /** Our Status as of now (sent in every SHAKEHAND). */
+  localStatus(): Status
+  /** Our genesis hash: a peer naming another one is on another network. */
+  genesisHash: string
+  logger: Logger
+  limits: SessionLimits
+}
+
+export interface SessionLimits {
+  /** The SHAKEHAND exchange must complete within this. Default 5 s. */
+  handshakeTimeoutMs: number
+  /** The oldest unanswered request may wait this long before the connection is closed. Default 10 s. */
+  requestTimeoutMs: number
+  /** Requests a Client keeps in flight on one connection. Default 1024. */
+  maxPendingRequests: number
+  /** Answers a Server holds for one connection before it stops reading from it. Default 256. */
+  maxPendingAnswers: number
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = {
+  handshakeTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  maxPendingRequests: 1024,
+  maxPendingAnswers: 256,
+}

@@ -1,0 +1,244 @@
+import { type Block, createBlock, createGenesis, type Message } from '@chronos/codec'
+import { type Connection, tcpTransport } from '@chronos/transport'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  type AnnounceAnswer,
+  PEER_CLOSE_REASONS,
+  type Peer,
+  PeerManager,
+  type PeerManagerOptions,
+  type ServerHandlers,
+} from '../src/index.js'
+
+const genesis = createGenesis({ network: 'peer-test', roundMs: 1000, timestamp: 1_700_000_000_000 })
+const otherGenesis = createGenesis({
+  network: 'other',
+  roundMs: 1000,
+  timestamp: 1_700_000_000_000,
+})
+const block1 = createBlock({
+  height: 1,
+  prevHash: genesis.block_header.hash,
+  timestamp: genesis.block_header.timestamp + 1000,
+  producer: 'test',
+  transactions: [{ n: 1 }],
+})
+
+const running: PeerManager[] = []
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((m) => m.stop()))
+})
+
+interface NodeOptions extends Partial<PeerManagerOptions> {
+  handlers?: Partial<ServerHandlers>
+  genesisBlock?: Block
+}
+
+async function startManager(options: NodeOptions = {}) {
+  const g = options.genesisBlock ?? genesis
+  const manager = new PeerManager({
+    transport: tcpTransport(),
+    listen: '127.0.0.1:0',
+    chain: () => ({ height: 0, head: g.block_header.hash, genesis: g.block_header.hash }),
+    ...options,
+    handlers: {
+      pull: (height) => (height === 0 ? g : height === 1 ? block1 : null),
+      newBlock: () => {},
+      newBlockHash: () => 'wanted',
+      ...options.handlers,
+    },
+    limits: { statusIntervalMs: 200, reconnectMinMs: 50, ...options.limits },
+  })
+  await manager.start()
+  running.push(manager)
+  return manager
+}
+
+function nextEvent<T extends unknown[]>(
+  emitter: { once(event: string, listener: (...args: T) => void): unknown },
+  event: string,
+): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)))
+}
+
+async function readyPeer(manager: PeerManager, address: string): Promise<Peer> {
+  for (;;) {
+    const peer = manager.get(address)
+    if (peer?.ready) return peer
+    await nextEvent(manager, 'ready')
+  }
+}
+
+/** A raw Client connection to `manager`, for sending what an honest node would not. */
+async function rawClient(manager: PeerManager): Promise<Connection> {
+  return tcpTransport().dial(manager.address)
+}
+
+function receive(connection: Connection): Promise<Message> {
+  return new Promise((resolve) => connection.once('message', resolve))
+}
+
+const status = (address = '127.0.0.1:1', g: Block = genesis) => ({
+  timestamp: Date.now(),
+  height: 0,
+  address,
+  head: g.block_header.hash,
+  genesis: g.block_header.hash,
+})
+
+describe('PeerManager', () => {
+  it('connects two nodes both ways, dialing back the advertised address, with one shared known set', async () => {
+    const a = await startManager()
+    const b = await startManager({ peers: [a.address] })
+    const aSeesB = await readyPeer(a, b.address)
+    const bSeesA = await readyPeer(b, a.address)
+    expect(aSeesB.inbound.size).toBe(1)
+    expect(bSeesA.inbound.size).toBe(1)
+    expect(aSeesB.status?.address).toBe(b.address)
+    aSeesB.known.add('x'.repeat(64))
+    expect(a.get(b.address)?.known.has('x'.repeat(64))).toBe(true)
+  })
+
+  it('pipelines requests and gets the answers in request order, even when a later one is ready first', async () => {
+    let releaseFirst!: (answer: AnnounceAnswer) => void
+    let asked!: () => void
+    const secondAsked = new Promise<void>((resolve) => (asked = resolve))
+    const a = await startManager({
+      handlers: {
+        newBlockHash: (hash) => {
+          // The second announcement is answered at once, while the first still waits.
+          if (hash !== block1.block_header.hash) {
+            asked()
+            return 'known'
+          }
+          return new Promise<AnnounceAnswer>((resolve) => (releaseFirst = resolve))
+        },
+      },
+    })
+    const b = await startManager({ peers: [a.address] })
+    const peer = await readyPeer(b, a.address)
+    const order: string[] = []
+    const slow = peer.outbound!.announce(block1.block_header.hash).then((r) => order.push(`1:${r}`))
+    const fast = peer
+      .outbound!.announce(genesis.block_header.hash)
+      .then((r) => order.push(`2:${r}`))
+    const pulled = peer.outbound!.pull(1).then((blk) => order.push(`3:${blk?.block_header.height}`))
+    await secondAsked
+    expect(order).toEqual([])
+    releaseFirst('wanted')
+    await Promise.all([slow, fast, pulled])
+    expect(order).toEqual(['1:wanted', '2:known', '3:1'])
+    expect(await peer.outbound!.pull(7)).toBeNull()
+  })
+
+  it('closes a Client whose first message is not SHAKEHAND, and keeps serving others', async () => {
+    const a = await startManager()
+    const hostile = await rawClient(a)
+    hostile.send({ code: 'PULL_BLOCK', data: 0 })
+    expect(await hostile.closed).toMatchObject({ initiator: 'remote' })
+    const b = await startManager({ peers: [a.address] })
+    const peer = await readyPeer(b, a.address)
+    expect((await peer.outbound!.pull(0))?.block_header.hash).toBe(genesis.block_header.hash)
+  })
+
+  it('closes a Client that sends a Server-only code (WRONG_ROLE)', async () => {
+    const a = await startManager()
+    const hostile = await rawClient(a)
+    hostile.send({ code: 'SHAKEHAND', data: status() })
+    expect((await receive(hostile)).code).toBe('SHAKEHAND')
+    const closed = nextEvent<[Peer, { reason: string }]>(a, 'disconnect')
+    hostile.send({ code: 'BLOCK_KNOWN', data: genesis.block_header.hash })
+    const [, info] = await closed
+    expect(info.reason).toBe(PEER_CLOSE_REASONS.WRONG_ROLE)
+  })
+
+  it('closes a Client on another network (GENESIS_MISMATCH) and never dials it back', async () => {
+    const a = await startManager()
+    const hostile = await rawClient(a)
+    hostile.send({ code: 'SHAKEHAND', data: status('127.0.0.1:2', otherGenesis) })
+    expect(await hostile.closed).toMatchObject({ initiator: 'remote' })
+    expect(a.peers()).toHaveLength(0)
+  })
+
+  it('a Client whose Server names another genesis closes with GENESIS_MISMATCH and logs it', async () => {
+    const listener = await tcpTransport().listen('127.0.0.1:0', (server) => {
+      server.on('message', (m) => {
+        if (m.code === 'SHAKEHAND')
+          server.send({ code: 'SHAKEHAND', data: status(listener.address, otherGenesis) })
+      })
+      void server.closed.then((info) => serverClosed(info.initiator))
+    })
+    let serverClosed!: (initiator: string) => void
+    const closedBy = new Promise<string>((resolve) => (serverClosed = resolve))
+    const logged: Record<string, unknown>[] = []
+    const capture = (fields: object) => void logged.push(fields as Record<string, unknown>)
+    const b = await startManager({
+      peers: [listener.address],
+      logger: { debug() {}, info: capture, warn: capture, error: capture },
+    })
+    expect(await closedBy).toBe('remote')
+    expect(b.readyPeers()).toHaveLength(0)
+    expect(logged).toContainEqual(
+      expect.objectContaining({ peer: listener.address, reason: 'GENESIS_MISMATCH' }),
+    )
+    await listener.close()
+  })
+
+  it('bans an address after repeated protocol errors and refuses it while banned', async () => {
+    const a = await startManager({ limits: { banThreshold: 2, banMs: 60_000 } })
+    for (let i = 0; i < 2; i++) {
+      const hostile = await rawClient(a)
+      hostile.send({ code: 'SHAKEHAND', data: status('127.0.0.1:9') })
+      await receive(hostile)
+      hostile.send({ code: 'PUSH_BLOCK', data: null })
+      await hostile.closed
+    }
+    expect(a.bannedFor('127.0.0.1:9')).toBeGreaterThan(0)
+    const again = await rawClient(a)
+    again.send({ code: 'SHAKEHAND', data: status('127.0.0.1:9') })
+    // The handshake is answered before the address is known; the connection is closed right after.
+    expect((await again.closed).initiator).toBe('remote')
+    expect(a.get('127.0.0.1:9')).toBeUndefined()
+  })
+
+  it('closes the connection when a Server answers out of order (UNEXPECTED_ANSWER)', async () => {
+    // A fake Server: answers SHAKEHAND, then answers PULL_BLOCK with BLOCK_KNOWN.
+    const listener = await tcpTransport().listen('127.0.0.1:0', (server) => {
+      server.on('message', (m) => {
+        if (m.code === 'SHAKEHAND')
+          server.send({ code: 'SHAKEHAND', data: status(listenerAddress) })
+        if (m.code === 'PULL_BLOCK')
+          server.send({ code: 'BLOCK_KNOWN', data: genesis.block_header.hash })
+      })
+    })
+    const listenerAddress = listener.address
+    const b = await startManager({ peers: [listenerAddress] })
+    const peer = await readyPeer(b, listenerAddress)
+    const closed = nextEvent<[Peer, { reason: string }]>(b, 'disconnect')
+    await expect(peer.outbound!.pull(0)).rejects.toMatchObject({ code: 'PEER_GONE' })
+    expect((await closed)[1].reason).toBe(PEER_CLOSE_REASONS.UNEXPECTED_ANSWER)
+    await listener.close()
+  })
+
+  it('redials a configured peer that went away, once it is back', async () => {
+    const a = await startManager()
+    const address = a.address
+    const b = await startManager({ peers: [address] })
+    await readyPeer(b, address)
+    await a.stop()
+    while (b.get(address)) await nextEvent(b, 'disconnect')
+    const revived = await startManager({ listen: address })
+    await readyPeer(b, address)
+    expect(revived.get(b.address)).toBeDefined()
+  })
+
+  it('refuses inbound peers over the cap with PEER_LIMIT', async () => {
+    const a = await startManager({ limits: { maxInbound: 1 } })
+    const first = await rawClient(a)
+    first.send({ code: 'SHAKEHAND', data: status('127.0.0.1:3') })
+    await receive(first)
+    const second = await rawClient(a)
+    expect(await second.closed).toMatchObject({ initiator: 'remote' })
+    expect(first.status).toBe('open')
+  })
+})
