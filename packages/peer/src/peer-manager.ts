@@ -77,6 +77,8 @@ export interface PeerManagerEvents {
   status: [peer: Peer, status: Status]
   /** One of the peer's connections closed. */
   disconnect: [peer: Peer, info: CloseInfo]
+  /** A misbehaviour was counted against an address; `banned` when it reached the threshold. */
+  penalty: [address: string, reason: string, banned: boolean]
 }
 
 interface DialState {
@@ -218,7 +220,9 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     record.count++
     this.strikes.set(address, record)
     this.logger.warn({ peer: address, reason, strikes: record.count }, 'peer penalised')
-    if (record.count < this.limits.banThreshold) return
+    const banned = record.count >= this.limits.banThreshold
+    this.emit('penalty', address, reason, banned)
+    if (!banned) return
     record.bannedUntil = now + this.limits.banMs
     this.logger.warn({ peer: address, reason: R.BANNED, ms: this.limits.banMs }, 'peer banned')
     const peer = this.peersByAddress.get(address)

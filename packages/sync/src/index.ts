@@ -1,0 +1,13 @@
+/**
+ * `@chronos/sync`: keeps a node's confirmed chain on the best chain its
+ * peers know, with PULL_BLOCK/PUSH_BLOCK (PROTOCOL.md section 8).
+ */
+export { type Ancestor, findCommonAncestor, type PullBlock } from './ancestor.js'
+export { RangeUnavailableError, SyncError, type SyncErrorCode } from './errors.js'
+export { ProgressMeter, type SyncProgress } from './progress.js'
+export {
+  type BlockSource,
+  type Downloaded,
+  RangeDownload,
+} from './range-download.js'
+export { SyncEngine, type SyncEvents, type SyncOptions, type SyncResult } from './sync-engine.js'

@@ -1,0 +1,157 @@
+import type { Block } from '@chronos/codec'
+import type { PullBlock } from './ancestor.js'
+import { RangeUnavailableError } from './errors.js'
+
+export interface BlockSource {
+  /** The peer's Status address. */
+  address: string
+  pull: PullBlock
+}
+
+export interface Downloaded {
+  block: Block
+  source: string
+}
+
+/**
+ * Fetches heights [from, to] from several peers with at most `window`
+ * PULL_BLOCKs in flight, spread evenly, and hands the blocks out in height
+ * order. A peer that fails, stalls (its request times out), answers null or
+ * is rejected by the caller gives its heights back to the others.
+ */
+export class RangeDownload {
+  private readonly sources = new Map<string, BlockSource>()
+  private readonly inFlight = new Map<string, number>()
+  private readonly results = new Map<number, Downloaded>()
+  /** Heights given back by a dropped peer; served before new ones. */
+  private readonly retry: number[] = []
+  private nextNew: number
+  private expected: number
+  private wake: (() => void) | undefined
+  private stopped = false
+
+  constructor(
+    from: number,
+    private readonly to: number,
+    sources: readonly BlockSource[],
+    private readonly window: number,
+  ) {
+    this.nextNew = from
+    this.expected = from
+    for (const source of sources) {
+      this.sources.set(source.address, source)
+      this.inFlight.set(source.address, 0)
+    }
+    this.pump()
+  }
+
+  get activeSources(): number {
+    return this.sources.size
+  }
+
+  /** The next block in height order. */
+  async next(): Promise<Downloaded> {
+    for (;;) {
+      const result = this.results.get(this.expected)
+      if (result) {
+        this.results.delete(this.expected++)
+        this.pump()
+        return result
+      }
+      if (this.sources.size === 0) throw new RangeUnavailableError(this.expected)
+      await new Promise<void>((resolve) => (this.wake = resolve))
+    }
+  }
+
+  /** The block handed out at `height` was bad: drop its source and fetch the height again. */
+  reject(height: number, source: string): void {
+    this.expected = Math.min(this.expected, height)
+    this.retry.push(height)
+    this.drop(source)
+  }
+
+  /** Stops using a source; its pending and unconsumed heights go to the others. */
+  drop(address: string): void {
+    if (!this.sources.delete(address)) return
+    for (const [height, result] of this.results) {
+      if (result.source !== address) continue
+      this.results.delete(height)
+      this.retry.push(height)
+    }
+    this.pump()
+    this.notify()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.notify()
+  }
+
+  private notify(): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+
+  private takeHeight(): number | undefined {
+    if (this.retry.length) {
+      this.retry.sort((a, b) => a - b)
+      return this.retry.shift()
+    }
+    // Do not run further ahead than the window past what the caller consumed.
+    if (this.nextNew > this.to || this.nextNew >= this.expected + this.window * 2) return undefined
+    return this.nextNew++
+  }
+
+  private pump(): void {
+    if (this.stopped) return
+    let total = 0
+    for (const address of this.sources.keys()) total += this.inFlight.get(address) ?? 0
+    const perSource = Math.max(1, Math.ceil(this.window / Math.max(1, this.sources.size)))
+    while (total < this.window) {
+      let chosen: BlockSource | undefined
+      let least = perSource
+      for (const source of this.sources.values()) {
+        const load = this.inFlight.get(source.address) ?? 0
+        if (load < least) {
+          least = load
+          chosen = source
+        }
+      }
+      if (!chosen) return
+      const height = this.takeHeight()
+      if (height === undefined) return
+      total++
+      this.request(chosen, height)
+    }
+  }
+
+  private request(source: BlockSource, height: number): void {
+    this.inFlight.set(source.address, (this.inFlight.get(source.address) ?? 0) + 1)
+    const settled = () =>
+      this.inFlight.set(source.address, (this.inFlight.get(source.address) ?? 1) - 1)
+    source.pull(height).then(
+      (block) => {
+        settled()
+        if (this.stopped) return
+        if (!this.sources.has(source.address)) {
+          this.retry.push(height)
+        } else if (block === null) {
+          this.retry.push(height)
+          this.drop(source.address)
+          return
+        } else {
+          this.results.set(height, { block, source: source.address })
+        }
+        this.pump()
+        this.notify()
+      },
+      () => {
+        settled()
+        if (this.stopped) return
+        this.retry.push(height)
+        this.drop(source.address)
+      },
+    )
+  }
+}

@@ -1,0 +1,302 @@
+import { EventEmitter } from 'node:events'
+import type { ChainStore } from '@chronos/chain-store'
+import { type Block, checkValidOnParent, comparePriority, isTimely } from '@chronos/codec'
+import { PEER_CLOSE_REASONS, type Peer, type PeerManager } from '@chronos/peer'
+import { type Logger, silentLogger } from '@chronos/transport'
+import { findCommonAncestor } from './ancestor.js'
+import { SyncError } from './errors.js'
+import { ProgressMeter, type SyncProgress } from './progress.js'
+import { type BlockSource, RangeDownload } from './range-download.js'
+
+export interface SyncOptions {
+  store: ChainStore
+  peers: PeerManager
+  /** PULL_BLOCKs in flight across all peers. Default 64. */
+  window?: number
+  /** Blocks held in memory for one reorg before giving up on it. Default 10,000. */
+  maxReorgBlocks?: number
+  /** Progress events at most this often. Default 1 s. */
+  progressIntervalMs?: number
+  /** Unix ms now; blocks more than 15 s ahead of it are refused (PROTOCOL.md section 6). */
+  now?: () => number
+  logger?: Logger
+}
+
+export interface SyncEvents {
+  progress: [progress: SyncProgress]
+  /** A sync with a peer ended; `applied` blocks were written (0 if its chain was not better). */
+  done: [result: SyncResult]
+}
+
+export interface SyncResult {
+  peer: string
+  ancestor: number
+  applied: number
+  reorged: boolean
+  height: number
+}
+
+/**
+ * Keeps our confirmed chain on the best chain our peers know (PROTOCOL.md
+ * section 8). A peer's Status that shows a longer chain, or the same height
+ * with another head, starts a sync: find the common ancestor by bisection,
+ * download the rest from every peer that has it, validate each block on
+ * its parent, and append, or replace our suffix in one atomic reorg once
+ * the downloaded chain is better by the spec's order.
+ */
+export class SyncEngine extends EventEmitter<SyncEvents> {
+  private readonly store: ChainStore
+  private readonly peers: PeerManager
+  private readonly window: number
+  private readonly maxReorgBlocks: number
+  private readonly progressIntervalMs: number
+  private readonly now: () => number
+  private readonly logger: Logger
+  /** Peers whose chain, as of the head they announced, is not better than ours. */
+  private readonly notBetter = new Map<string, string>()
+  private readonly hinted = new Set<string>()
+  private running: Promise<void> | undefined
+  private again = false
+  private stopped = false
+  private current: RangeDownload | undefined
+
+  constructor(options: SyncOptions) {
+    super()
+    this.store = options.store
+    this.peers = options.peers
+    this.window = options.window ?? 64
+    this.maxReorgBlocks = options.maxReorgBlocks ?? 10_000
+    this.progressIntervalMs = options.progressIntervalMs ?? 1000
+    this.now = options.now ?? Date.now
+    this.logger = options.logger ?? silentLogger
+    this.peers.on('status', () => this.schedule())
+    this.peers.on('ready', () => this.schedule())
+  }
+
+  /** The Server side of sync: the PULL_BLOCK answer. */
+  readonly serve = async (height: number): Promise<Block | null> =>
+    (await this.store.getByHeight(height)) ?? null
+
+  /** True while a sync runs. */
+  get syncing(): boolean {
+    return this.running !== undefined
+  }
+
+  /**
+   * A peer sent a block whose parent we lack: its chain may be better even
+   * if its last Status did not say so. Checks it now.
+   */
+  hint(peerAddress: string): void {
+    this.hinted.add(peerAddress)
+    this.notBetter.delete(peerAddress)
+    this.schedule()
+  }
+
+  /** Resolves when no sync is running or due. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.current?.stop()
+  }
+
+  private schedule(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined
+    })
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      this.again = false
+      const peer = this.pickPeer()
+      if (!peer || this.stopped) {
+        if (this.again && !this.stopped) continue
+        return
+      }
+      try {
+        await this.syncWith(peer)
+      } catch (error) {
+        this.logger.warn({ peer: peer.address, err: (error as Error).message }, 'sync failed')
+        // Do not spin on the same peer: wait for its next Status.
+        if (peer.status?.head) this.notBetter.set(peer.address, peer.status.head)
+      }
+    }
+  }
+
+  /** The peer whose Status claims the best-looking chain, if it looks better than ours. */
+  private pickPeer(): Peer | undefined {
+    const height = this.store.height()
+    const head = this.store.head().block_header.hash
+    let best: Peer | undefined
+    for (const peer of this.peers.readyPeers()) {
+      const status = peer.status
+      if (!status) continue
+      const hinted = this.hinted.has(peer.address)
+      const skip = status.head !== undefined && this.notBetter.get(peer.address) === status.head
+      if (skip && !hinted) continue
+      const ahead = status.height > height
+      const diverged = status.height === height && status.head !== undefined && status.head !== head
+      if (!ahead && !diverged && !hinted) continue
+      if (
+        !best ||
+        status.height > best.status!.height ||
+        (status.height === best.status!.height &&
+          comparePriority(status.head ?? '', best.status!.head ?? '') < 0)
+      )
+        best = peer
+    }
+    return best
+  }
+
+  private async syncWith(peer: Peer): Promise<void> {
+    this.hinted.delete(peer.address)
+    const session = peer.outbound!
+    const targetStatus = peer.status!
+    const target = targetStatus.height
+    const ourHeight = this.store.height()
+    const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), target)
+    this.logger.debug(
+      { peer: peer.address, ancestor: ancestor.height, requests: ancestor.requests, target },
+      'common ancestor found',
+    )
+    const result: SyncResult = {
+      peer: peer.address,
+      ancestor: ancestor.height,
+      applied: 0,
+      reorged: false,
+      height: ourHeight,
+    }
+    // A chain that is not longer can only win at equal length (decided at the first differing block).
+    if (target < ourHeight || target <= ancestor.height) {
+      this.markNotBetter(peer)
+      result.height = this.store.height()
+      this.emit('done', result)
+      return
+    }
+    const sources = this.sourcesFor(peer, target)
+    const download = new RangeDownload(ancestor.height + 1, target, sources, this.window)
+    this.current = download
+    const meter = new ProgressMeter(target)
+    let lastReport = performance.now()
+    let parent = (await this.store.getByHeight(ancestor.height))!
+    const pendingReorg: Block[] = []
+    let onOurChain = ancestor.height === ourHeight
+    try {
+      for (let height = ancestor.height + 1; height <= target; height++) {
+        const { block, source } = await download.next()
+        const problem = this.problemWith(block, parent)
+        if (problem) {
+          if (problem.penalise) this.penalise(source, problem.message)
+          else
+            this.logger.debug({ peer: source, height, problem: problem.message }, 'block skipped')
+          if (source === peer.address)
+            throw new SyncError(
+              'SYNC_ABORTED',
+              `${peer.address} served a bad block: ${problem.message}`,
+            )
+          download.reject(height, source)
+          height--
+          continue
+        }
+        parent = block
+        if (onOurChain) {
+          await this.store.append(block)
+          result.applied++
+        } else {
+          pendingReorg.push(block)
+          if (pendingReorg.length > this.maxReorgBlocks)
+            throw new SyncError('REORG_TOO_DEEP', `reorg deeper than ${this.maxReorgBlocks} blocks`)
+          if (await this.downloadedChainWins(ancestor.height, pendingReorg)) {
+            await this.store.reorg(ancestor.height, pendingReorg)
+            this.logger.info(
+              { peer: peer.address, forkHeight: ancestor.height, blocks: pendingReorg.length },
+              'reorganised onto a better chain',
+            )
+            result.applied += pendingReorg.length
+            result.reorged = true
+            pendingReorg.length = 0
+            onOurChain = true
+          }
+        }
+        meter.step()
+        if (performance.now() - lastReport >= this.progressIntervalMs) {
+          lastReport = performance.now()
+          this.emit('progress', meter.report(this.store.height(), download.activeSources))
+        }
+      }
+    } finally {
+      download.stop()
+      this.current = undefined
+    }
+    if (!onOurChain) this.markNotBetter(peer)
+    result.height = this.store.height()
+    this.emit('progress', meter.report(result.height, download.activeSources))
+    this.emit('done', result)
+  }
+
+  /**
+   * Whether chain (ancestor .. downloaded) is better than ours from the
+   * same ancestor: longer, or as long with the smaller hash at the first
+   * height where they differ, which is ancestor + 1.
+   */
+  private async downloadedChainWins(ancestor: number, downloaded: Block[]): Promise<boolean> {
+    const theirHeight = ancestor + downloaded.length
+    const ourHeight = this.store.height()
+    if (theirHeight > ourHeight) return true
+    if (theirHeight < ourHeight) return false
+    const ours = await this.store.getByHeight(ancestor + 1)
+    return comparePriority(downloaded[0]!.block_header.hash, ours!.block_header.hash) < 0
+  }
+
+  private problemWith(
+    block: Block,
+    parent: Block,
+  ): { message: string; penalise: boolean } | undefined {
+    if (!isTimely(block, this.now()))
+      return {
+        message: `block ${block.block_header.height} is too far in the future`,
+        penalise: true,
+      }
+    const check = checkValidOnParent(block, parent, this.store.params)
+    if (check.ok) return undefined
+    // Another fork's block does not link: not a fault. A linked block that breaks the rules is.
+    return { message: check.message, penalise: check.reason !== 'PREV_HASH' }
+  }
+
+  /** The target peer first, then every ready peer whose Status says it has the whole range. */
+  private sourcesFor(target: Peer, height: number): BlockSource[] {
+    const sources: BlockSource[] = [
+      { address: target.address, pull: (h) => target.outbound!.pull(h) },
+    ]
+    for (const peer of this.peers.readyPeers()) {
+      if (peer === target || !peer.status) continue
+      const sameTip = peer.status.height === height && peer.status.head === target.status?.head
+      if (sameTip || peer.status.height > height) {
+        const session = peer.outbound!
+        sources.push({ address: peer.address, pull: (h) => session.pull(h) })
+      }
+    }
+    return sources
+  }
+
+  private markNotBetter(peer: Peer): void {
+    if (peer.status?.head) this.notBetter.set(peer.address, peer.status.head)
+  }
+
+  /** Closing with INVALID_BLOCK makes the PeerManager count it against the peer. */
+  private penalise(address: string, problem: string): void {
+    this.logger.warn(
+      { peer: address, reason: PEER_CLOSE_REASONS.INVALID_BLOCK, problem },
+      'invalid block',
+    )
+    this.peers.get(address)?.outbound?.close(PEER_CLOSE_REASONS.INVALID_BLOCK, new Error(problem))
+  }
+}

@@ -1,0 +1,124 @@
+import { type ChainStore, openChainStore } from '@chronos/chain-store'
+import { type Block, createBlock, createGenesis } from '@chronos/codec'
+import { PeerManager, type ServerHandlers } from '@chronos/peer'
+import { tcpTransport } from '@chronos/transport'
+import { MemoryLevel } from 'memory-level'
+import { SyncEngine, type SyncOptions } from '../src/index.js'
+
+export const ROUND_MS = 1000
+export const genesis = createGenesis({
+  network: 'sync-test',
+  roundMs: ROUND_MS,
+  timestamp: 1_700_000_000_000,
+})
+
+/** `length` blocks on `parent`, one round apart; `tag` makes a different fork from the same parent. */
+export function buildChain(parent: Block, length: number, tag = 'a', transactions = 2): Block[] {
+  const out: Block[] = []
+  let tip = parent
+  for (let i = 0; i < length; i++) {
+    const height = tip.block_header.height + 1
+    tip = createBlock({
+      height,
+      prevHash: tip.block_header.hash,
+      timestamp: genesis.block_header.timestamp + height * ROUND_MS + 5,
+      producer: `producer-${tag}`,
+      transactions: Array.from({ length: transactions }, (_, n) => ({ tag, height, n })),
+    })
+    out.push(tip)
+  }
+  return out
+}
+
+export async function memoryStore(blocks: readonly Block[] = []): Promise<ChainStore> {
+  const store = await openChainStore({ genesis, db: new MemoryLevel({ valueEncoding: 'utf8' }) })
+  for (const block of blocks) await store.append(block)
+  return store
+}
+
+export const chainStatus = (store: ChainStore) => () => ({
+  height: store.height(),
+  head: store.head().block_header.hash,
+  genesis: store.genesis.block_header.hash,
+})
+
+const noGossip: Omit<ServerHandlers, 'pull'> = { newBlock() {}, newBlockHash: () => 'known' }
+
+export interface SyncNode {
+  store: ChainStore
+  peers: PeerManager
+  sync: SyncEngine
+  /** PULL_BLOCKs this node answered. */
+  served: () => number
+  stop(): Promise<void>
+}
+
+/** A node with a TCP PeerManager, an in-memory store and a SyncEngine. */
+export async function startSyncNode(
+  options: { blocks?: readonly Block[]; dial?: string[] } & Partial<SyncOptions> = {},
+): Promise<SyncNode> {
+  const store = await memoryStore(options.blocks)
+  let served = 0
+  const peers = new PeerManager({
+    transport: tcpTransport(),
+    listen: '127.0.0.1:0',
+    peers: options.dial,
+    chain: chainStatus(store),
+    handlers: {
+      ...noGossip,
+      pull: (height) => {
+        served++
+        return sync.serve(height)
+      },
+    },
+    limits: { statusIntervalMs: 100, reconnectMinMs: 50 },
+  })
+  const sync: SyncEngine = new SyncEngine({ ...options, store, peers })
+  await peers.start()
+  return {
+    store,
+    peers,
+    sync,
+    served: () => served,
+    async stop() {
+      sync.stop()
+      await peers.stop()
+      await store.close()
+    },
+  }
+}
+
+/** A peer that serves whatever blocks it is given, valid or not. */
+export async function startFakeServer(chain: readonly Block[], tip = chain.at(-1) ?? genesis) {
+  const peers = new PeerManager({
+    transport: tcpTransport(),
+    listen: '127.0.0.1:0',
+    chain: () => ({
+      height: tip.block_header.height,
+      head: tip.block_header.hash,
+      genesis: genesis.block_header.hash,
+    }),
+    handlers: {
+      ...noGossip,
+      pull: (height) => (height === 0 ? genesis : (chain[height - 1] ?? null)),
+    },
+  })
+  await peers.start()
+  return peers
+}
+
+/** Resolves once the store's head is `hash` (or at `height` when a number is given). */
+export function untilHead(store: ChainStore, target: string | number): Promise<void> {
+  const reached = () =>
+    typeof target === 'number'
+      ? store.height() >= target
+      : store.head().block_header.hash === target
+  if (reached()) return Promise.resolve()
+  return new Promise((resolve) => {
+    const off = store.onHead(() => {
+      if (!reached()) return
+      off()
+      resolve()
+    })
+  })
+}
