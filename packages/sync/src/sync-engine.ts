@@ -17,6 +17,13 @@ export interface SyncOptions {
   maxReorgBlocks?: number
   /** Progress events at most this often. Default 1 s. */
   progressIntervalMs?: number
+  /**
+   * How long a peer may be exactly one block ahead before we sync from it.
+   * At a round end peers confirm within milliseconds of each other, and the
+   * first Status to arrive would otherwise start a needless one-block sync
+   * that races our own confirmation. Default 250 ms.
+   */
+  oneAheadGraceMs?: number
   /** Unix ms now; blocks more than 15 s ahead of it are refused (PROTOCOL.md section 6). */
   now?: () => number
   logger?: Logger
@@ -55,6 +62,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   /** Peers whose chain, as of the head they announced, is not better than ours. */
   private readonly notBetter = new Map<string, string>()
   private readonly hinted = new Set<string>()
+  /** When each peer was first seen one block ahead with its current head. */
+  private readonly oneAhead = new Map<string, { head: string | undefined; since: number }>()
+  private readonly oneAheadGraceMs: number
+  private graceTimer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
   private stopped = false
@@ -67,10 +78,18 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.window = options.window ?? 64
     this.maxReorgBlocks = options.maxReorgBlocks ?? 10_000
     this.progressIntervalMs = options.progressIntervalMs ?? 1000
+    this.oneAheadGraceMs = options.oneAheadGraceMs ?? 250
     this.now = options.now ?? Date.now
     this.logger = options.logger ?? silentLogger
     this.peers.on('status', () => this.schedule())
     this.peers.on('ready', () => this.schedule())
+    // Per-peer memory lives only as long as the peer is connected.
+    this.peers.on('disconnect', (peer) => {
+      if (peer.connected) return
+      this.notBetter.delete(peer.address)
+      this.hinted.delete(peer.address)
+      this.oneAhead.delete(peer.address)
+    })
   }
 
   /** The Server side of sync: the PULL_BLOCK answer. */
@@ -99,6 +118,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
 
   stop(): void {
     this.stopped = true
+    clearTimeout(this.graceTimer)
     this.current?.stop()
   }
 
@@ -145,6 +165,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       const ahead = status.height > height
       const diverged = status.height === height && status.head !== undefined && status.head !== head
       if (!ahead && !diverged && !hinted) continue
+      if (ahead && !hinted && status.height === height + 1 && this.withinGrace(peer)) continue
       if (
         !best ||
         status.height > best.status!.height ||
@@ -154,6 +175,22 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
         best = peer
     }
     return best
+  }
+
+  /** True while a one-ahead peer is in its grace period; re-checks when the period ends. */
+  private withinGrace(peer: Peer): boolean {
+    const head = peer.status?.head
+    const now = performance.now()
+    let entry = this.oneAhead.get(peer.address)
+    if (!entry || entry.head !== head) {
+      entry = { head, since: now }
+      this.oneAhead.set(peer.address, entry)
+    }
+    const left = entry.since + this.oneAheadGraceMs - now
+    if (left <= 0) return false
+    clearTimeout(this.graceTimer)
+    this.graceTimer = setTimeout(() => this.schedule(), left + 1)
+    return true
   }
 
   private async syncWith(peer: Peer): Promise<void> {

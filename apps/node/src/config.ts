@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs'
+import { addressSchema } from '@chronos/codec'
+import { z } from 'zod'
+
+/** `HOST:PORT`, or a bare port meaning 127.0.0.1:PORT (the API's default host). */
+const apiAddressSchema = z
+  .union([z.number().int().min(0).max(65_535), z.string()])
+  .transform((value, ctx) => {
+    const text = String(value)
+    if (/^\d+$/.test(text)) return `127.0.0.1:${text}`
+    const parsed = addressSchema.safeParse(text)
+    if (parsed.success) return parsed.data
+    ctx.addIssue({ code: 'custom', message: `expected HOST:PORT or PORT, got "${text}"` })
+    return z.NEVER
+  })
+
+export const limitsSchema = z.strictObject({
+  /** Peers we dial. */
+  maxOutbound: z.number().int().min(0).default(16),
+  /** Peers that dial us. */
+  maxInbound: z.number().int().min(0).default(64),
+  /** Hashes remembered per peer. */
+  knownSetSize: z.number().int().min(1).default(1024),
+  /** Largest frame body. */
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(8 * 1024 * 1024),
+  /** The status beat. The spec allows at most 5 s. */
+  statusIntervalMs: z.number().int().min(50).max(5_000).default(2_000),
+  /** Unanswered request deadline. */
+  requestTimeoutMs: z.number().int().min(100).default(10_000),
+  /** PULL_BLOCKs in flight during sync. */
+  syncWindow: z.number().int().min(1).default(64),
+  /** How long an announcer has to deliver a block before the next one is asked. */
+  fetchTimeoutMs: z.number().int().min(10).default(1_000),
+  /** Transactions waiting in the mempool. */
+  mempoolSize: z.number().int().min(1).default(10_000),
+  /** Transactions per produced block. */
+  maxBlockTransactions: z.number().int().min(0).default(1_000),
+  /** How long an address that keeps breaking the protocol is refused. */
+  banMs: z.number().int().min(0).default(60_000),
+})
+
+export const nodeConfigSchema = z.strictObject({
+  /** Directory for the chain database. */
+  data: z.string().min(1),
+  /** Path of the genesis block file (`chronos-node genesis` output). */
+  genesis: z.string().min(1),
+  listen: addressSchema,
+  /** The address peers should dial; defaults to `listen`. */
+  advertise: addressSchema.optional(),
+  peers: z.array(addressSchema).default([]),
+  produce: z.boolean().default(false),
+  /** Synthetic transactions per second packed by a producer. */
+  txRate: z.number().min(0).default(0),
+  api: apiAddressSchema.optional(),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  limits: limitsSchema.default(limitsSchema.parse({})),
+})
+
+export type NodeConfig = z.infer<typeof nodeConfigSchema>
+export type NodeLimits = z.infer<typeof limitsSchema>
+
+/** A config file or flag that does not validate. `issues` name each bad field. */
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG'
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid configuration (${source}):\n  ${issues.join('\n  ')}`)
+  }
+}
+
+const describe = (error: z.ZodError) =>
+  error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+
+/** Reads a JSON config file as a partial config (flags fill in or override the rest). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new ConfigError(path, [(error as Error).message])
+  }
+  const partial = nodeConfigSchema.partial().safeParse(parsed)
+  if (!partial.success) throw new ConfigError(path, describe(partial.error))
+  return parsed as Record<string, unknown>
+}
+
+/** Merges a config file's values with flags (flags win; limits merge member by member). */
+export function resolveConfig(
+  file: Record<string, unknown>,
+  flags: Record<string, unknown>,
+): NodeConfig {
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined))
+  const limits = { ...(file.limits as object), ...(defined.limits as object) }
+  const result = nodeConfigSchema.safeParse({ ...file, ...defined, limits })
+  if (!result.success) throw new ConfigError('config and flags', describe(result.error))
+  return result.data
+}

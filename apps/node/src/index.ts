@@ -1,0 +1,16 @@
+/** `@chronos/node`: the composed Chronos node behind the `chronos-node` CLI. */
+export { apiAddress, startApi } from './api.js'
+export {
+  ConfigError,
+  type NodeConfig,
+  type NodeLimits,
+  nodeConfigSchema,
+  readConfigFile,
+  resolveConfig,
+} from './config.js'
+export { createLogger, prettyLine } from './logger.js'
+export { Mempool, type MempoolRefusal } from './mempool.js'
+export { createMetrics, type NodeMetrics } from './metrics.js'
+export { ChronosNode, type ChronosNodeOptions, type NodeStatus, type PeerView } from './node.js'
+export { createProducer, type ProducerOptions } from './producer.js'
+export { createProgressView, progressBar } from './progress-view.js'

@@ -1,0 +1,276 @@
+import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
+import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
+import { type Block, readNetworkParams } from '@chronos/codec'
+import { GossipEngine } from '@chronos/gossip'
+import { PeerManager } from '@chronos/peer'
+import { SyncEngine, type SyncProgress } from '@chronos/sync'
+import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
+import type { Logger as PinoLogger } from 'pino'
+import type { NodeConfig } from './config.js'
+import { Mempool } from './mempool.js'
+import { createMetrics, type NodeMetrics } from './metrics.js'
+import { createProducer } from './producer.js'
+
+export interface ChronosNodeOptions {
+  config: NodeConfig
+  genesis: Block
+  /** Default: TCP with the configured limits. Tests pass the in-memory transport. */
+  transport?: Transport
+  /** Default: LevelDB in `<data>/chain`. */
+  db?: ChainDatabase
+  logger: PinoLogger
+  now?: () => number
+}
+
+export interface PeerView {
+  address: string
+  direction: 'inbound' | 'outbound' | 'both'
+  height: number | undefined
+  head: string | undefined
+  knownSetSize: number
+}
+
+export interface NodeStatus {
+  address: string
+  network: string
+  genesis: string
+  height: number
+  head: string
+  round: number
+  syncing: boolean
+  producing: boolean
+  mempool: number
+  peers: PeerView[]
+}
+
+export interface ChronosNodeEvents {
+  progress: [progress: SyncProgress]
+}
+
+/** One Chronos node: store, peers, sync, gossip, mempool and production, composed. */
+export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
+  readonly metrics: NodeMetrics = createMetrics()
+  readonly mempool: Mempool
+  readonly peers: PeerManager
+  readonly sync: SyncEngine
+  readonly gossip: GossipEngine
+  private stopping: Promise<void> | undefined
+
+  private constructor(
+    readonly config: NodeConfig,
+    readonly store: ChainStore,
+    readonly logger: PinoLogger,
+    transport: Transport,
+    now: () => number,
+  ) {
+    super()
+    const { limits } = config
+    this.mempool = new Mempool(limits.mempoolSize)
+    const child = (component: string): Logger => logger.child({ component })
+    this.peers = new PeerManager({
+      transport,
+      listen: config.listen,
+      advertise: config.advertise,
+      peers: config.peers,
+      chain: () => ({
+        height: store.height(),
+        head: store.head().block_header.hash,
+        genesis: store.genesis.block_header.hash,
+      }),
+      handlers: {
+        pull: (height) => this.sync.serve(height),
+        newBlock: (block, session) => this.gossip.handlers.newBlock(block, session),
+        newBlockHash: (hash, session) => this.gossip.handlers.newBlockHash(hash, session),
+      },
+      limits: {
+        maxOutbound: limits.maxOutbound,
+        maxInbound: limits.maxInbound,
+        knownSetSize: limits.knownSetSize,
+        statusIntervalMs: limits.statusIntervalMs,
+        requestTimeoutMs: limits.requestTimeoutMs,
+        banMs: limits.banMs,
+      },
+      logger: child('peers'),
+    })
+    this.sync = new SyncEngine({
+      store,
+      peers: this.peers,
+      window: limits.syncWindow,
+      now,
+      logger: child('sync'),
+    })
+    const produce = createProducer({
+      name: () => this.address,
+      mempool: this.mempool,
+      maxTransactions: limits.maxBlockTransactions,
+      txRate: config.txRate,
+      roundMs: store.params.roundMs,
+    })
+    this.gossip = new GossipEngine({
+      store,
+      peers: this.peers,
+      now,
+      fetchTimeoutMs: limits.fetchTimeoutMs,
+      onOrphan: (peer) => this.sync.hint(peer),
+      produce: config.produce
+        ? (context) => (this.behind() ? undefined : produce(context))
+        : undefined,
+      logger: child('gossip'),
+    })
+    this.observe()
+  }
+
+  /** Opens the store (creating it for this genesis, or resuming from its head). */
+  static async open(options: ChronosNodeOptions): Promise<ChronosNode> {
+    readNetworkParams(options.genesis)
+    const { config } = options
+    const store = await openChainStore({
+      genesis: options.genesis,
+      ...(options.db ? { db: options.db } : { location: join(config.data, 'chain') }),
+    })
+    const transport =
+      options.transport ??
+      tcpTransport({
+        maxBodyBytes: config.limits.maxBodyBytes,
+        maxInboundConnections: config.limits.maxInbound + 16,
+        logger: options.logger.child({ component: 'transport' }),
+      })
+    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now)
+  }
+
+  /** Where peers reach us (our Status address). */
+  get address(): string {
+    return this.config.advertise ?? this.peers?.address ?? this.config.listen
+  }
+
+  async start(): Promise<void> {
+    await this.peers.start()
+    this.gossip.start()
+    this.logger.info(
+      {
+        address: this.peers.address,
+        height: this.store.height(),
+        head: this.store.head().block_header.hash,
+        network: this.store.params.network,
+        producing: this.config.produce,
+      },
+      'node started',
+    )
+  }
+
+  /** Stops production, closes every connection, then the store. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.gossip.stop()
+      this.sync.stop()
+      await this.peers.stop()
+      await this.sync.idle().catch(() => {})
+      await this.store.close()
+      this.logger.info({ height: this.store.height() }, 'node stopped')
+    })()
+    return this.stopping
+  }
+
+  status(): NodeStatus {
+    const head = this.store.head()
+    return {
+      address: this.peers.address,
+      network: this.store.params.network,
+      genesis: this.store.genesis.block_header.hash,
+      height: head.block_header.height,
+      head: head.block_header.hash,
+      round: this.gossip.currentRound,
+      syncing: this.sync.syncing,
+      producing: this.config.produce,
+      mempool: this.mempool.size,
+      peers: this.peers.peers().map((peer) => ({
+        address: peer.address,
+        direction:
+          peer.outbound && peer.inbound.size ? 'both' : peer.outbound ? 'outbound' : 'inbound',
+        height: peer.status?.height,
+        head: peer.status?.head,
+        knownSetSize: peer.known.size,
+      })),
+    }
+  }
+
+  /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  private behind(): boolean {
+    const height = this.store.height()
+    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+  }
+
+  private observe(): void {
+    const m = this.metrics
+    m.height.set(this.store.height())
+    this.store.onHead(({ head, forkHeight, removed }) => {
+      m.height.set(head.block_header.height)
+      if (removed.length) m.reorgs.inc()
+      void this.addedSince(forkHeight, head).then((added) => {
+        this.mempool.headChanged(added, removed)
+        m.mempool.set(this.mempool.size)
+      })
+    })
+    this.gossip.on('confirmed', (block, round) => {
+      m.confirmed.inc()
+      m.round.set(round)
+      this.logger.debug(
+        {
+          height: block.block_header.height,
+          hash: block.block_header.hash,
+          round,
+          producer: block.block_header.producer,
+        },
+        'block confirmed',
+      )
+    })
+    this.gossip.on('produced', () => m.produced.inc())
+    this.gossip.on('candidate', (_block, info) =>
+      m.candidates.inc({ selected: String(info.selected) }),
+    )
+    this.gossip.on('dropped', (_block, info) => m.dropped.inc({ reason: info.reason }))
+    this.gossip.on('sent', (info) => m.sent.inc({ kind: info.kind }))
+    this.sync.on('done', (result) => {
+      m.synced.inc(result.applied)
+      if (result.applied)
+        this.logger.info(
+          {
+            peer: result.peer,
+            applied: result.applied,
+            height: result.height,
+            reorg: result.reorged,
+          },
+          'synced',
+        )
+    })
+    this.sync.on('progress', (progress) => this.emit('progress', progress))
+    this.peers.on('disconnect', (_peer, info) => m.closes.inc({ reason: info.reason }))
+    this.peers.on('penalty', (_address, reason) => m.penalties.inc({ reason }))
+    const countPeers = () => {
+      let inbound = 0
+      let outbound = 0
+      for (const peer of this.peers.peers()) {
+        inbound += peer.inbound.size
+        if (peer.outbound) outbound++
+      }
+      m.peers.set({ direction: 'inbound' }, inbound)
+      m.peers.set({ direction: 'outbound' }, outbound)
+    }
+    this.peers.on('ready', countPeers)
+    this.peers.on('disconnect', countPeers)
+    this.peers.on('status', countPeers)
+  }
+
+  private async addedSince(forkHeight: number, head: Block): Promise<Block[]> {
+    if (head.block_header.height === forkHeight + 1) return [head]
+    const added: Block[] = []
+    try {
+      for await (const block of this.store.blocks(forkHeight + 1, head.block_header.height))
+        added.push(block)
+    } catch {
+      // The store closed during shutdown: nothing left to update.
+    }
+    return added
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * `@chronos/gossip`: rounds, candidate selection, confirmation and block
+ * broadcast (PROTOCOL.md sections 7 and 9).
+ */
+export { FetchTracker } from './fetch-tracker.js'
+export {
+  type DropReason,
+  GossipEngine,
+  type GossipEvents,
+  type GossipOptions,
+  type Producer,
+  type ProductionContext,
+} from './gossip-engine.js'
