@@ -39,6 +39,8 @@ export const limitsSchema = z.strictObject({
   mempoolSize: z.number().int().min(1).default(10_000),
   /** Transactions per produced block. */
   maxBlockTransactions: z.number().int().min(0).default(1_000),
+  /** Longest wait between redials of a configured peer (the wait doubles from 500 ms). */
+  reconnectMaxMs: z.number().int().min(100).default(30_000),
   /** How long an address that keeps breaking the protocol is refused. */
   banMs: z.number().int().min(0).default(60_000),
 })

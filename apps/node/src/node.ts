@@ -56,6 +56,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
   private stopping: Promise<void> | undefined
+  private producing: boolean
 
   private constructor(
     readonly config: NodeConfig,
@@ -65,6 +66,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     now: () => number,
   ) {
     super()
+    this.producing = config.produce
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
     const child = (component: string): Logger => logger.child({ component })
@@ -90,6 +92,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         statusIntervalMs: limits.statusIntervalMs,
         requestTimeoutMs: limits.requestTimeoutMs,
         banMs: limits.banMs,
+        reconnectMaxMs: limits.reconnectMaxMs,
+        reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
       },
       logger: child('peers'),
     })
@@ -172,6 +176,11 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     return this.stopping
   }
 
+  /** Turns production on or off (the config's `produce` is the initial state). */
+  setProducing(on: boolean): void {
+    this.producing = on
+  }
+
   status(): NodeStatus {
     const head = this.store.head()
     return {
@@ -182,7 +191,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       head: head.block_header.hash,
       round: this.gossip.currentRound,
       syncing: this.sync.syncing,
-      producing: this.config.produce,
+      producing: this.producing,
       mempool: this.mempool.size,
       peers: this.peers.peers().map((peer) => ({
         address: peer.address,

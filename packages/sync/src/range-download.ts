@@ -23,6 +23,8 @@ export class RangeDownload {
   private readonly sources = new Map<string, BlockSource>()
   private readonly inFlight = new Map<string, number>()
   private readonly results = new Map<number, Downloaded>()
+  /** Sources dropped from this download; they do not come back. */
+  private readonly dropped = new Set<string>()
   /** Heights given back by a dropped peer; served before new ones. */
   private readonly retry: number[] = []
   private nextNew: number
@@ -49,6 +51,14 @@ export class RangeDownload {
     return this.sources.size
   }
 
+  /** A peer that became able to serve the range joins it. */
+  add(source: BlockSource): void {
+    if (this.stopped || this.sources.has(source.address) || this.dropped.has(source.address)) return
+    this.sources.set(source.address, source)
+    this.inFlight.set(source.address, this.inFlight.get(source.address) ?? 0)
+    this.pump()
+  }
+
   /** The next block in height order. */
   async next(): Promise<Downloaded> {
     for (;;) {
@@ -73,6 +83,7 @@ export class RangeDownload {
   /** Stops using a source; its pending and unconsumed heights go to the others. */
   drop(address: string): void {
     if (!this.sources.delete(address)) return
+    this.dropped.add(address)
     for (const [height, result] of this.results) {
       if (result.source !== address) continue
       this.results.delete(height)

@@ -8,6 +8,11 @@ import { SyncError } from './errors.js'
 import { ProgressMeter, type SyncProgress } from './progress.js'
 import { type BlockSource, RangeDownload } from './range-download.js'
 
+function sourceOf(peer: Peer): BlockSource {
+  const session = peer.outbound!
+  return { address: peer.address, pull: (height) => session.pull(height) }
+}
+
 export interface SyncOptions {
   store: ChainStore
   peers: PeerManager
@@ -69,7 +74,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private running: Promise<void> | undefined
   private again = false
   private stopped = false
-  private current: RangeDownload | undefined
+  private current: { download: RangeDownload; target: Peer; height: number } | undefined
 
   constructor(options: SyncOptions) {
     super()
@@ -81,8 +86,14 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.oneAheadGraceMs = options.oneAheadGraceMs ?? 250
     this.now = options.now ?? Date.now
     this.logger = options.logger ?? silentLogger
-    this.peers.on('status', () => this.schedule())
-    this.peers.on('ready', () => this.schedule())
+    this.peers.on('status', (peer) => {
+      this.joinCurrent(peer)
+      this.schedule()
+    })
+    this.peers.on('ready', (peer) => {
+      this.joinCurrent(peer)
+      this.schedule()
+    })
     // Per-peer memory lives only as long as the peer is connected.
     this.peers.on('disconnect', (peer) => {
       if (peer.connected) return
@@ -119,7 +130,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   stop(): void {
     this.stopped = true
     clearTimeout(this.graceTimer)
-    this.current?.stop()
+    this.current?.download.stop()
   }
 
   private schedule(): void {
@@ -220,7 +231,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     }
     const sources = this.sourcesFor(peer, target)
     const download = new RangeDownload(ancestor.height + 1, target, sources, this.window)
-    this.current = download
+    this.current = { download, target: peer, height: target }
     const meter = new ProgressMeter(target)
     let lastReport = performance.now()
     let parent = (await this.store.getByHeight(ancestor.height))!
@@ -310,18 +321,23 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
 
   /** The target peer first, then every ready peer whose Status says it has the whole range. */
   private sourcesFor(target: Peer, height: number): BlockSource[] {
-    const sources: BlockSource[] = [
-      { address: target.address, pull: (h) => target.outbound!.pull(h) },
-    ]
-    for (const peer of this.peers.readyPeers()) {
-      if (peer === target || !peer.status) continue
-      const sameTip = peer.status.height === height && peer.status.head === target.status?.head
-      if (sameTip || peer.status.height > height) {
-        const session = peer.outbound!
-        sources.push({ address: peer.address, pull: (h) => session.pull(h) })
-      }
-    }
+    const sources = [sourceOf(target)]
+    for (const peer of this.peers.readyPeers())
+      if (peer !== target && this.canServe(peer, target, height)) sources.push(sourceOf(peer))
     return sources
+  }
+
+  private canServe(peer: Peer, target: Peer, height: number): boolean {
+    if (!peer.ready || !peer.status) return false
+    const sameTip = peer.status.height === height && peer.status.head === target.status?.head
+    return sameTip || peer.status.height > height
+  }
+
+  /** A peer that connects or catches up during a download starts serving it. */
+  private joinCurrent(peer: Peer): void {
+    const current = this.current
+    if (current && peer !== current.target && this.canServe(peer, current.target, current.height))
+      current.download.add(sourceOf(peer))
   }
 
   private markNotBetter(peer: Peer): void {
