@@ -1,0 +1,181 @@
+import { type ChainStore, openChainStore } from '@chronos/chain-store'
+import { type Block, createBlock, createGenesis, type Message, roundOf } from '@chronos/codec'
+import { PeerManager } from '@chronos/peer'
+import { type Connection, type Listener, tcpTransport } from '@chronos/transport'
+import { MemoryLevel } from 'memory-level'
+import { afterEach, describe, expect, it } from 'vitest'
+import { GossipEngine } from '../src/index.js'
+
+const ROUND_MS = 60_000 // long rounds: no round ends during a test
+const genesis = createGenesis({
+  network: 'gossip-test',
+  roundMs: ROUND_MS,
+  timestamp: Date.now() - 5 * ROUND_MS,
+})
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function candidate(parent: Block, tag: string, timestamp = Date.now()): Block {
+  return createBlock({
+    height: parent.block_header.height + 1,
+    prevHash: parent.block_header.hash,
+    timestamp,
+    producer: tag,
+    transactions: [{ tag }],
+  })
+}
+
+interface FakePeer {
+  address: string
+  received: Message[]
+  /** How it answers NEW_BLOCK_HASH. */
+  answer: 'GET_BLOCK' | 'BLOCK_KNOWN'
+}
+
+/** A minimal honest Server: answers SHAKEHAND and NEW_BLOCK_HASH, records what it receives. */
+async function fakePeer(answer: FakePeer['answer'] = 'GET_BLOCK'): Promise<FakePeer> {
+  const received: Message[] = []
+  let listener!: Listener
+  listener = await tcpTransport().listen('127.0.0.1:0', (connection: Connection) => {
+    connection.on('message', (m) => {
+      if (m.code === 'SHAKEHAND') {
+        connection.send({
+          code: 'SHAKEHAND',
+          data: {
+            timestamp: Date.now(),
+            height: 0,
+            address: listener.address,
+            genesis: genesis.block_header.hash,
+          },
+        })
+        return
+      }
+      received.push(m)
+      if (m.code === 'NEW_BLOCK_HASH') connection.send({ code: peer.answer, data: m.data })
+    })
+  })
+  cleanups.push(() => listener.close())
+  const peer: FakePeer = { address: listener.address, received, answer }
+  return peer
+}
+
+async function gossipNode(peers: string[]) {
+  const store: ChainStore = await openChainStore({
+    genesis,
+    db: new MemoryLevel({ valueEncoding: 'utf8' }),
+  })
+  let gossip!: GossipEngine
+  const manager = new PeerManager({
+    transport: tcpTransport(),
+    listen: '127.0.0.1:0',
+    peers,
+    chain: () => ({
+      height: store.height(),
+      head: store.head().block_header.hash,
+      genesis: genesis.block_header.hash,
+    }),
+    handlers: {
+      pull: async (h) => (await store.getByHeight(h)) ?? null,
+      newBlock: (b, s) => gossip.handlers.newBlock(b, s),
+      newBlockHash: (h, s) => gossip.handlers.newBlockHash(h, s),
+    },
+  })
+  const orphans: string[] = []
+  gossip = new GossipEngine({
+    store,
+    peers: manager,
+    onOrphan: (peer) => orphans.push(peer),
+    fetchTimeoutMs: 200,
+  })
+  await manager.start()
+  gossip.start()
+  cleanups.push(async () => {
+    gossip.stop()
+    await manager.stop()
+    await store.close()
+  })
+  while (manager.readyPeers().length < peers.length)
+    await new Promise((resolve) => manager.once('ready', resolve))
+  return { store, manager, gossip, orphans }
+}
+
+/** Resolves once every fake peer got either the block or its hash (and, if asked, the block). */
+async function delivered(peers: FakePeer[], hash: string) {
+  for (;;) {
+    const done = peers.every((p) =>
+      p.received.some(
+        (m) =>
+          (m.code === 'NEW_BLOCK' && m.data.block_header.hash === hash) ||
+          (m.code === 'NEW_BLOCK_HASH' && m.data === hash && p.answer === 'BLOCK_KNOWN'),
+      ),
+    )
+    if (done) return
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+describe('GossipEngine', () => {
+  it('sends the block whole to √m peers and its hash to the rest; a GET_BLOCK brings the block', async () => {
+    const peers = await Promise.all(Array.from({ length: 9 }, () => fakePeer('BLOCK_KNOWN')))
+    peers[8]!.answer = 'GET_BLOCK'
+    const { gossip, manager } = await gossipNode(peers.map((p) => p.address))
+    const sent: string[] = []
+    gossip.on('sent', (s) => sent.push(s.kind))
+    const block = candidate(genesis, 'me')
+    await gossip.receive(block, undefined)
+    expect(gossip.selectedCandidate?.block_header.hash).toBe(block.block_header.hash)
+    const full = sent.filter((k) => k === 'block').length
+    const hashes = sent.filter((k) => k === 'hash').length
+    expect([full, hashes]).toEqual([3, 6])
+    for (const peer of manager.readyPeers())
+      expect(peer.known.has(block.block_header.hash)).toBe(true)
+    // Receiving it again changes nothing and sends nothing.
+    await gossip.receive(block, undefined)
+    expect(sent).toHaveLength(9)
+  })
+
+  it('relays a better candidate but not a worse one, and never back to its sender', async () => {
+    const peers = await Promise.all(Array.from({ length: 4 }, () => fakePeer('BLOCK_KNOWN')))
+    const { gossip, manager } = await gossipNode(peers.map((p) => p.address))
+    const [x, y] = [candidate(genesis, 'x'), candidate(genesis, 'y')]
+    const [better, worse] = x.block_header.hash < y.block_header.hash ? [x, y] : [y, x]
+    const sender = manager.get(peers[0]!.address)!
+    await gossip.receive(worse, sender)
+    await delivered(peers.slice(1), worse.block_header.hash)
+    expect(peers[0]!.received).toHaveLength(0)
+    const before = peers.map((p) => p.received.length)
+    await gossip.receive(better, sender)
+    expect(gossip.selectedCandidate).toBe(better)
+    await delivered(peers.slice(1), better.block_header.hash)
+    const after = peers.map((p) => p.received.length)
+    expect(after[0]).toBe(0)
+    // Now the worse one arrives again from another peer: not selected, not relayed.
+    await gossip.receive(worse, manager.get(peers[1]!.address))
+    expect(gossip.selectedCandidate).toBe(better)
+    expect(peers.map((p) => p.received.length)).toEqual(after)
+    expect(after.slice(1).every((n, i) => n > before[i + 1]!)).toBe(true)
+  })
+
+  it('drops late blocks and blocks off its head; a block with an unknown parent asks for a sync', async () => {
+    const peer = await fakePeer()
+    const { gossip, manager, orphans } = await gossipNode([peer.address])
+    const dropped: string[] = []
+    gossip.on('dropped', (_b, info) => dropped.push(info.reason))
+    const from = manager.get(peer.address)!
+    const lastRound =
+      roundOf(Date.now(), { genesisTime: genesis.block_header.timestamp, roundMs: ROUND_MS }) - 1
+    await gossip.receive(
+      candidate(genesis, 'late', genesis.block_header.timestamp + lastRound * ROUND_MS + 1),
+      from,
+    )
+    const unknownParent = candidate(candidate(genesis, 'elsewhere', Date.now() - ROUND_MS), 'child')
+    await gossip.receive(unknownParent, from)
+    expect(dropped).toEqual(['LATE', 'ORPHAN'])
+    expect(orphans).toEqual([peer.address])
+    expect(gossip.selectedCandidate).toBeUndefined()
+    expect(peer.received).toHaveLength(0)
+  })
+})
