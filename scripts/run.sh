@@ -30,7 +30,6 @@ case "${1:-}" in
     ;;
   demo)
     ensure_workspace
-    pnpm build
     pnpm demo
     ;;
   *)
