@@ -1,0 +1,47 @@
+// A serving node for the sync benchmark, in its own process as a real peer
+// would be: builds the chain, stores it, serves it from N listeners, prints
+// their addresses as one JSON line, and exits when stdin closes.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openChainStore } from '@chronos/chain-store'
+import { PeerManager } from '@chronos/peer'
+import { tcpTransport } from '@chronos/transport'
+import { benchChain } from './bench-chain.js'
+
+const [blocks, listeners, genesisTime] = process.argv.slice(2).map(Number) as [
+  number,
+  number,
+  number,
+]
+const { genesis, chain } = benchChain(blocks, genesisTime)
+const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-source-'))
+const store = await openChainStore({ genesis, location: dir })
+await store.reorg(0, chain)
+const sources: PeerManager[] = []
+for (let i = 0; i < listeners; i++) {
+  const peers = new PeerManager({
+    transport: tcpTransport(),
+    listen: '127.0.0.1:0',
+    chain: () => ({
+      height: store.height(),
+      head: store.head().block_header.hash,
+      genesis: genesis.block_header.hash,
+    }),
+    handlers: {
+      newBlock() {},
+      newBlockHash: () => 'known',
+      pull: async (h) => (await store.getByHeight(h)) ?? null,
+    },
+  })
+  await peers.start()
+  sources.push(peers)
+}
+process.stdout.write(`${JSON.stringify(sources.map((s) => s.address))}\n`)
+process.stdin.resume()
+process.stdin.on('end', async () => {
+  for (const peers of sources) await peers.stop()
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+  process.exit(0)
+})

@@ -1,0 +1,124 @@
+// `pnpm bench` for sync: a fresh node pulling 10,000 blocks of 20
+// transactions over loopback TCP (from one peer, then from four), against
+// appending the same blocks straight into a chain-store. Same run, same
+// disk, alternating rounds; ratios are medians of per-round ratios.
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { compareAsync, printTable, writeResults } from '@chronos/bench-kit'
+import { type ChainStore, openChainStore } from '@chronos/chain-store'
+import { PeerManager } from '@chronos/peer'
+import { tcpTransport } from '@chronos/transport'
+import { SyncEngine } from '../src/index.js'
+import { benchChain, ROUND_MS } from './bench-chain.js'
+
+const BLOCKS = Number(process.env.CHRONOS_BENCH_BLOCKS ?? 10_000)
+const WINDOW = Number(process.env.CHRONOS_BENCH_WINDOW ?? 64)
+const genesisTime = Date.now() - (BLOCKS + 10) * ROUND_MS
+const { genesis, chain } = benchChain(BLOCKS, genesisTime)
+
+async function withStore<T>(work: (store: ChainStore) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-sync-'))
+  const store = await openChainStore({ genesis, location: dir })
+  try {
+    return await work(store)
+  } finally {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const chainStatus = (store: ChainStore) => () => ({
+  height: store.height(),
+  head: store.head().block_header.hash,
+  genesis: genesis.block_header.hash,
+})
+const noGossip = { newBlock() {}, newBlockHash: () => 'known' as const }
+
+// The serving peers run in another process, as real peers would, sharing one preloaded store.
+const sourceProcess = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    '--conditions=@chronos/source',
+    fileURLToPath(new URL('source-node.ts', import.meta.url)),
+    String(BLOCKS),
+    '4',
+    String(genesisTime),
+  ],
+  { stdio: ['pipe', 'pipe', 'inherit'] },
+)
+const sourceAddresses: string[] = await new Promise((resolve, reject) => {
+  let out = ''
+  sourceProcess.stdout!.on('data', (chunk) => {
+    out += chunk
+    if (out.includes('\n')) resolve(JSON.parse(out))
+  })
+  sourceProcess.on('exit', (code) => reject(new Error(`source node exited (${code})`)))
+})
+
+const appendDirectly = () =>
+  withStore(async (store) => {
+    for (const block of chain) await store.append(block)
+  })
+
+const syncFrom = (count: number) => () =>
+  withStore(async (store) => {
+    let sync!: SyncEngine
+    const peers = new PeerManager({
+      transport: tcpTransport(),
+      listen: '127.0.0.1:0',
+      peers: sourceAddresses.slice(0, count),
+      chain: chainStatus(store),
+      handlers: { ...noGossip, pull: (h) => sync.serve(h) },
+    })
+    sync = new SyncEngine({ store, peers, window: WINDOW })
+    const done = new Promise<void>((resolve) => {
+      const off = store.onHead(({ head }) => {
+        if (head.block_header.height < BLOCKS) return
+        off()
+        resolve()
+      })
+    })
+    // Wait for every source before the first status, so the range is spread from the start.
+    await peers.start()
+    await done
+    sync.stop()
+    await peers.stop()
+  })
+
+const one = await compareAsync(
+  'sync_vs_store_append',
+  syncFrom(1),
+  'chain-store append',
+  appendDirectly,
+  {
+    rounds: 3,
+    goal: 2,
+  },
+)
+const four = await compareAsync(
+  'sync_4_peers_vs_store_append',
+  syncFrom(4),
+  'chain-store append',
+  appendDirectly,
+  {
+    rounds: 3,
+    goal: 1.5,
+  },
+)
+
+sourceProcess.removeAllListeners('exit')
+sourceProcess.stdin!.end()
+
+printTable(`sync: ${BLOCKS} blocks of 20 transactions, window ${WINDOW}`, [one, four])
+const path = writeResults('sync', [one, four], {
+  window: WINDOW,
+  blocks: BLOCKS,
+  sync_blocks_per_s: BLOCKS / (one.subjectNs / 1e9),
+  sync_4_peers_blocks_per_s: BLOCKS / (four.subjectNs / 1e9),
+})
+console.log(`\nwrote ${path}`)
