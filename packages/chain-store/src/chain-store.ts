@@ -121,13 +121,34 @@ export class ChainStore {
 
   /** Appends a block that extends the head (valid on it: link, height, timestamp, round). */
   append(block: Block): Promise<void> {
+    return this.appendMany([block])
+  }
+
+  /**
+   * Appends a run of blocks, the first on the head and each valid on the
+   * one before, in one atomic batch (one head change). Sync uses it to
+   * write downloaded blocks without a disk round trip per block.
+   */
+  appendMany(blocks: readonly Block[]): Promise<void> {
     return this.exclusive(async () => {
+      if (blocks.length === 0) return
       const head = this.current
-      const check = checkValidOnParent(block, head, this.params)
-      if (!check.ok) throw new NotOnHeadError(check.message)
-      await this.db.batch(putBlock(block))
-      this.current = block
-      this.emit({ head: block, forkHeight: head.block_header.height, removed: [] })
+      let parent = head
+      const ops: BatchOp[] = []
+      for (const block of blocks) {
+        const check = checkValidOnParent(block, parent, this.params)
+        if (!check.ok)
+          throw new NotOnHeadError(
+            parent === head
+              ? check.message
+              : `at height ${block.block_header.height}: ${check.message}`,
+          )
+        ops.push(...putBlock(block))
+        parent = block
+      }
+      await this.db.batch(ops)
+      this.current = parent
+      this.emit({ head: parent, forkHeight: head.block_header.height, removed: [] })
     })
   }
 

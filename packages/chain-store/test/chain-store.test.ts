@@ -66,6 +66,24 @@ describe('chain store (memory-level)', () => {
     expect(await store.has(sameRound.block_header.hash)).toBe(false)
   })
 
+  it('appends a run of blocks in one batch, or none of them when one does not link', async () => {
+    const chain = buildChain(genesis, 10)
+    const changes: number[] = []
+    store.onHead(({ head }) => changes.push(head.block_header.height))
+    await store.appendMany(chain.slice(0, 6))
+    expect(changes).toEqual([6])
+    const broken = [
+      chain[6]!,
+      chain[7]!,
+      nextBlock(chain[7]!, { producer: 'x', step: 0 }),
+      chain[9]!,
+    ]
+    await expect(store.appendMany(broken)).rejects.toMatchObject({ code: 'NOT_ON_HEAD' })
+    expect(store.height()).toBe(6)
+    expect(await store.has(chain[6]!.block_header.hash)).toBe(false)
+    expect(await store.verify()).toEqual({ ok: true, height: 6, blocks: 7 })
+  })
+
   it('reorgs the suffix above a fork atomically and reports what it removed', async () => {
     const main = buildChain(genesis, 6)
     for (const block of main) await store.append(block)

@@ -59,6 +59,11 @@ export class RangeDownload {
     this.pump()
   }
 
+  /** True when `next()` would return without waiting. */
+  get ready(): boolean {
+    return this.results.has(this.expected)
+  }
+
   /** The next block in height order. */
   async next(): Promise<Downloaded> {
     for (;;) {

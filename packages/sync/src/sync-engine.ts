@@ -8,6 +8,9 @@ import { SyncError } from './errors.js'
 import { ProgressMeter, type SyncProgress } from './progress.js'
 import { type BlockSource, RangeDownload } from './range-download.js'
 
+/** Blocks written per store batch while catching up. */
+const MAX_APPEND_BATCH = 128
+
 function sourceOf(peer: Peer): BlockSource {
   const session = peer.outbound!
   return { address: peer.address, pull: (height) => session.pull(height) }
@@ -236,12 +239,17 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     let lastReport = performance.now()
     let parent = (await this.store.getByHeight(ancestor.height))!
     const pendingReorg: Block[] = []
+    const toAppend: Block[] = []
     let onOurChain = ancestor.height === ourHeight
     try {
       for (let height = ancestor.height + 1; height <= target; height++) {
         const { block, source } = await download.next()
         const problem = this.problemWith(block, parent)
         if (problem) {
+          // The blocks before the bad one are valid: keep them.
+          await this.store.appendMany(toAppend)
+          result.applied += toAppend.length
+          toAppend.length = 0
           if (problem.penalise) this.penalise(source, problem.message)
           else
             this.logger.debug({ peer: source, height, problem: problem.message }, 'block skipped')
@@ -256,8 +264,13 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
         }
         parent = block
         if (onOurChain) {
-          await this.store.append(block)
-          result.applied++
+          // Write what is already downloaded in one batch: one disk round trip, not one per block.
+          toAppend.push(block)
+          if (toAppend.length >= MAX_APPEND_BATCH || height === target || !download.ready) {
+            await this.store.appendMany(toAppend)
+            result.applied += toAppend.length
+            toAppend.length = 0
+          }
         } else {
           pendingReorg.push(block)
           if (pendingReorg.length > this.maxReorgBlocks)
