@@ -142,18 +142,31 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     switch (message.code) {
       case 'PULL_BLOCK':
       case 'NEW_BLOCK':
-      case 'NEW_BLOCK_HASH':
-        return this.fail(R.WRONG_ROLE, `a Server sent ${message.code}, which only a Client sends`)
+      case 'NEW_BLOCK_HASH': {
+        this.fail(R.WRONG_ROLE, `a Server sent ${message.code}, which only a Client sends`)
+        return
+      }
     }
-    if (!expected) return this.fail(R.UNEXPECTED_ANSWER, `${message.code} with no request waiting`)
+    if (!expected) {
+      this.fail(R.UNEXPECTED_ANSWER, `${message.code} with no request waiting`)
+      return
+    }
     switch (message.code) {
       case 'SHAKEHAND': {
-        if (expected.code !== 'SHAKEHAND') return this.mismatch(expected, message.code)
-        if (message.data.genesis !== undefined && message.data.genesis !== this.context.genesisHash)
-          return this.fail(
+        if (expected.code !== 'SHAKEHAND') {
+          this.mismatch(expected, message.code)
+          return
+        }
+        if (
+          message.data.genesis !== undefined &&
+          message.data.genesis !== this.context.genesisHash
+        ) {
+          this.fail(
             R.GENESIS_MISMATCH,
             `peer genesis ${message.data.genesis} is not ours (${this.context.genesisHash})`,
           )
+          return
+        }
         this.shift()
         this.remoteStatus = message.data
         expected.settle.resolve(message.data)
@@ -161,16 +174,24 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         return
       }
       case 'PUSH_BLOCK': {
-        if (expected.code !== 'PULL_BLOCK') return this.mismatch(expected, message.code)
+        if (expected.code !== 'PULL_BLOCK') {
+          this.mismatch(expected, message.code)
+          return
+        }
         const block = message.data
         if (block) {
           const check = verifyBlockHashes(block)
-          if (!check.ok) return this.fail(R.MALFORMED_BLOCK, check.message)
-          if (block.block_header.height !== expected.height)
-            return this.fail(
+          if (!check.ok) {
+            this.fail(R.MALFORMED_BLOCK, check.message)
+            return
+          }
+          if (block.block_header.height !== expected.height) {
+            this.fail(
               R.UNEXPECTED_ANSWER,
               `PUSH_BLOCK for height ${block.block_header.height} answered PULL_BLOCK ${expected.height}`,
             )
+            return
+          }
         }
         this.shift()
         expected.settle.resolve(block)
@@ -178,12 +199,17 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       }
       case 'BLOCK_KNOWN':
       case 'GET_BLOCK': {
-        if (expected.code !== 'NEW_BLOCK_HASH') return this.mismatch(expected, message.code)
-        if (message.data !== expected.hash)
-          return this.fail(
+        if (expected.code !== 'NEW_BLOCK_HASH') {
+          this.mismatch(expected, message.code)
+          return
+        }
+        if (message.data !== expected.hash) {
+          this.fail(
             R.UNEXPECTED_ANSWER,
             `${message.code} ${message.data} answered NEW_BLOCK_HASH ${expected.hash}`,
           )
+          return
+        }
         this.shift()
         expected.settle.resolve(message.code === 'BLOCK_KNOWN' ? 'known' : 'wanted')
         return

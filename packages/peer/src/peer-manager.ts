@@ -261,7 +261,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     } catch {
       dial.inFlight = false
       await closing
-      return this.retry(dialedAddress, dial)
+      this.retry(dialedAddress, dial)
+      return
     }
     dial.inFlight = false
     const address = status.address
@@ -279,7 +280,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     }
     if (this.bannedFor(address) > 0) {
       session.close(R.BANNED)
-      return this.retry(dialedAddress, dial)
+      this.retry(dialedAddress, dial)
+      return
     }
     dial.attempts = 0
     peer.outbound = session
@@ -337,8 +339,14 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private identify(session: ServerSession, status: Status): void {
     this.unidentified.delete(session)
     const address = status.address
-    if (address === this.address) return session.close(R.SELF_CONNECTION)
-    if (this.bannedFor(address) > 0) return session.close(R.BANNED)
+    if (address === this.address) {
+      session.close(R.SELF_CONNECTION)
+      return
+    }
+    if (this.bannedFor(address) > 0) {
+      session.close(R.BANNED)
+      return
+    }
     const peer = this.peerFor(address)
     // A node holds one connection to us; a second one means it restarted and the old one is stale.
     for (const older of peer.inbound) older.close(R.DUPLICATE_CONNECTION)

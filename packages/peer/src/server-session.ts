@@ -69,42 +69,54 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
 
   private receive(message: Message): void {
     if (this.closed || this.connection.status !== 'open') return
-    if (!this.remoteStatus && message.code !== 'SHAKEHAND')
-      return this.fail(R.REQUEST_BEFORE_SHAKEHAND, `${message.code} before SHAKEHAND`)
+    if (!this.remoteStatus && message.code !== 'SHAKEHAND') {
+      this.fail(R.REQUEST_BEFORE_SHAKEHAND, `${message.code} before SHAKEHAND`)
+      return
+    }
     switch (message.code) {
       case 'SHAKEHAND': {
         const status = message.data
-        if (status.genesis !== undefined && status.genesis !== this.context.genesisHash)
-          return this.fail(
+        if (status.genesis !== undefined && status.genesis !== this.context.genesisHash) {
+          this.fail(
             R.GENESIS_MISMATCH,
             `peer genesis ${status.genesis} is not ours (${this.context.genesisHash})`,
           )
+          return
+        }
         this.remoteStatus = status
         this.answer({ code: 'SHAKEHAND', data: this.context.localStatus() })
         this.emit('status', status)
         return
       }
-      case 'PULL_BLOCK':
-        return this.answerLater(async () => ({
+      case 'PULL_BLOCK': {
+        this.answerLater(async () => ({
           code: 'PUSH_BLOCK',
           data: await this.handlers.pull(message.data),
         }))
+        return
+      }
       case 'NEW_BLOCK_HASH': {
         const hash = message.data
-        return this.answerLater(async () =>
+        this.answerLater(async () =>
           (await this.handlers.newBlockHash(hash, this)) === 'known'
             ? { code: 'BLOCK_KNOWN', data: hash }
             : { code: 'GET_BLOCK', data: hash },
         )
+        return
       }
       case 'NEW_BLOCK': {
         const check = verifyBlockHashes(message.data)
-        if (!check.ok) return this.fail(R.MALFORMED_BLOCK, check.message)
+        if (!check.ok) {
+          this.fail(R.MALFORMED_BLOCK, check.message)
+          return
+        }
         this.handlers.newBlock(message.data, this)
         return
       }
-      default:
-        return this.fail(R.WRONG_ROLE, `a Client sent ${message.code}, which only a Server sends`)
+      default: {
+        this.fail(R.WRONG_ROLE, `a Client sent ${message.code}, which only a Server sends`)
+        return
+      }
     }
   }
 

@@ -29,7 +29,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((m) => m.stop()))
 })
 
-interface NodeOptions extends Partial<PeerManagerOptions> {
+interface NodeOptions extends Omit<Partial<PeerManagerOptions>, 'handlers'> {
   handlers?: Partial<ServerHandlers>
   genesisBlock?: Block
 }
