@@ -39,6 +39,12 @@ export const limitsSchema = z.strictObject({
   mempoolSize: z.number().int().min(1).default(10_000),
   /** Transactions per produced block. */
   maxBlockTransactions: z.number().int().min(0).default(1_000),
+  /** A connection that sends nothing for this long is closed (IDLE_TIMEOUT); 0 disables. */
+  idleTimeoutMs: z.number().int().min(0).default(30_000),
+  /** A frame that stays incomplete this long closes its connection (FRAME_TIMEOUT). */
+  frameTimeoutMs: z.number().int().min(100).default(30_000),
+  /** Inbound connections per remote IP, before any handshake. */
+  maxInboundPerHost: z.number().int().min(1).default(32),
   /** Longest wait between redials of a configured peer (the wait doubles from 500 ms). */
   reconnectMaxMs: z.number().int().min(100).default(30_000),
   /** How long an address that keeps breaking the protocol is refused. */

@@ -138,6 +138,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       tcpTransport({
         maxBodyBytes: config.limits.maxBodyBytes,
         maxInboundConnections: config.limits.maxInbound + 16,
+        maxInboundPerHost: config.limits.maxInboundPerHost,
+        idleTimeoutMs: config.limits.idleTimeoutMs,
+        frameTimeoutMs: config.limits.frameTimeoutMs,
         logger: options.logger.child({ component: 'transport' }),
       })
     return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now)

@@ -102,6 +102,11 @@ export class FrameDecoder {
     return this.buffered
   }
 
+  /** True between the first byte of a frame and its last: a header alone counts. */
+  get midFrame(): boolean {
+    return this.buffered > 0 || this.bodyLength >= 0
+  }
+
   push(chunk: Uint8Array, onBody: (body: Uint8Array) => void): void {
     if (this.failure) throw this.failure
     if (chunk.byteLength > 0) {

@@ -132,6 +132,11 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     return this.round
   }
 
+  /** Hashes being fetched from an announcer (bounded by `maxFetches`). */
+  get pendingFetches(): number {
+    return this.fetches.size
+  }
+
   /** The candidate selected so far in the current round. */
   get selectedCandidate(): Block | undefined {
     return this.selected

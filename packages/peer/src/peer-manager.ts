@@ -21,8 +21,14 @@ import {
 export interface PeerLimits extends SessionLimits {
   /** Peers we dial, configured ones included. Default 16. */
   maxOutbound: number
-  /** Peers that dial us. Default 64. */
+  /** Peers that dial us (counted once they have sent SHAKEHAND). Default 64. */
   maxInbound: number
+  /**
+   * Inbound connections still waiting for their SHAKEHAND. When full, the
+   * oldest is closed to make room, so a flood of silent connections cannot
+   * lock honest peers out. Default 32.
+   */
+  maxUnidentified: number
   /** Hashes remembered per peer. Default 1024. */
   knownSetSize: number
   /** The status beat. Default 2 s (the spec allows at most 5 s). */
@@ -41,6 +47,7 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
   ...DEFAULT_SESSION_LIMITS,
   maxOutbound: 16,
   maxInbound: 64,
+  maxUnidentified: 32,
   knownSetSize: 1024,
   statusIntervalMs: 2_000,
   reconnectMinMs: 500,
@@ -244,8 +251,9 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     return count
   }
 
+  /** Inbound connections from identified peers. */
   private inboundCount(): number {
-    let count = this.unidentified.size
+    let count = 0
     for (const peer of this.peersByAddress.values()) count += peer.inbound.size
     return count
   }
@@ -319,13 +327,10 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   }
 
   private accept(connection: Connection): void {
-    if (this.inboundCount() >= this.limits.maxInbound) {
-      this.logger.warn(
-        { remote: connection.remoteAddress, reason: R.PEER_LIMIT },
-        'inbound refused',
-      )
-      connection.close(R.PEER_LIMIT)
-      return
+    if (this.unidentified.size >= this.limits.maxUnidentified) {
+      const oldest = this.unidentified.values().next().value as ServerSession
+      this.unidentified.delete(oldest)
+      oldest.close(R.PEER_LIMIT)
     }
     const session = new ServerSession(connection, this.context, this.options.handlers)
     this.unidentified.add(session)
@@ -345,6 +350,12 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     }
     if (this.bannedFor(address) > 0) {
       session.close(R.BANNED)
+      return
+    }
+    const known = this.peersByAddress.get(address)
+    if (!known?.inbound.size && this.inboundCount() >= this.limits.maxInbound) {
+      this.logger.warn({ peer: address, reason: R.PEER_LIMIT }, 'inbound peer refused')
+      session.close(R.PEER_LIMIT)
       return
     }
     const peer = this.peerFor(address)
@@ -390,6 +401,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       direction: connection.direction,
       reason: info.reason,
       initiator: info.initiator,
+      code: (info.error as { code?: unknown } | undefined)?.code,
       problem: info.error?.message,
     }
     if (info.initiator === 'local' && PENALISED_REASONS.has(info.reason))

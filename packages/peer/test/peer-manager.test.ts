@@ -238,7 +238,20 @@ describe('PeerManager', () => {
     first.send({ code: 'SHAKEHAND', data: status('127.0.0.1:3') })
     await receive(first)
     const second = await rawClient(a)
+    second.send({ code: 'SHAKEHAND', data: status('127.0.0.1:4') })
     expect(await second.closed).toMatchObject({ initiator: 'remote' })
     expect(first.status).toBe('open')
+    expect(a.get('127.0.0.1:4')).toBeUndefined()
+  })
+
+  it('makes room for a new connection by closing the oldest one still silent', async () => {
+    const a = await startManager({ limits: { maxUnidentified: 3 } })
+    const silent: Connection[] = []
+    for (let i = 0; i < 3; i++) silent.push(await rawClient(a))
+    const honest = await rawClient(a)
+    expect(await silent[0]!.closed).toMatchObject({ initiator: 'remote' })
+    honest.send({ code: 'SHAKEHAND', data: status('127.0.0.1:5') })
+    expect((await receive(honest)).code).toBe('SHAKEHAND')
+    expect(silent[1]!.status).toBe('open')
   })
 })

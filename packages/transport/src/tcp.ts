@@ -39,6 +39,7 @@ export class TcpConnection extends AbstractConnection {
   private readonly socket: Socket
   private readonly decoder: FrameDecoder
   private frameTimer: NodeJS.Timeout | undefined
+  private readingPaused = false
   private graceTimer: NodeJS.Timeout | undefined
 
   constructor(socket: Socket, direction: Direction, options: ResolvedTransportOptions) {
@@ -70,11 +71,17 @@ export class TcpConnection extends AbstractConnection {
   }
 
   protected pauseReading(): void {
+    this.readingPaused = true
     this.socket.pause()
+    // We chose to stop reading: a frame left half-read is not the peer's stall.
+    clearTimeout(this.frameTimer)
+    this.frameTimer = undefined
   }
 
   protected resumeReading(): void {
+    this.readingPaused = false
     this.socket.resume()
+    this.watchPartialFrame()
   }
 
   protected teardown(graceful: boolean): void {
@@ -103,10 +110,10 @@ export class TcpConnection extends AbstractConnection {
 
   /** A frame may stay incomplete for frameTimeoutMs at most (slow-drip peers hold memory). */
   private watchPartialFrame(): void {
-    if (this.decoder.bufferedBytes === 0) {
+    if (!this.decoder.midFrame) {
       clearTimeout(this.frameTimer)
       this.frameTimer = undefined
-    } else if (!this.frameTimer && this.status === 'open') {
+    } else if (!this.frameTimer && !this.readingPaused && this.status === 'open') {
       this.frameTimer = setTimeout(() => this.close('FRAME_TIMEOUT'), this.options.frameTimeoutMs)
       this.frameTimer.unref()
     }

@@ -77,6 +77,33 @@ describe('tcp transport against raw sockets', () => {
     expect(await server.closed).toMatchObject({ reason: 'FRAME_TIMEOUT' })
   })
 
+  it('closes a connection that sends a frame header and then nothing', async () => {
+    const { socket, server } = await serve({ frameTimeoutMs: 200, idleTimeoutMs: 0 })
+    socket.write(encodeFrame({ code: 'PULL_BLOCK', data: 5 }).subarray(0, 4))
+    expect(await server.closed).toMatchObject({ reason: 'FRAME_TIMEOUT' })
+  })
+
+  it('does not blame the peer for a frame left half-read while we paused reading', async () => {
+    const { socket, server } = await serve({ frameTimeoutMs: 100, idleTimeoutMs: 0 })
+    const frame = encodeFrame({ code: 'PULL_BLOCK', data: 5 })
+    // One whole frame and the start of the next in one write; pause as the first is delivered.
+    const first = new Promise((resolve) =>
+      server.once('message', (m) => {
+        server.pause()
+        resolve(m)
+      }),
+    )
+    socket.write(Buffer.concat([frame, frame.subarray(0, 6)]))
+    await first
+    // Three frame timeouts pass while we hold the connection paused: it must stay open.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(server.status).toBe('open')
+    const second = new Promise((resolve) => server.once('message', resolve))
+    server.resume()
+    socket.write(frame.subarray(6))
+    expect(await second).toEqual({ code: 'PULL_BLOCK', data: 5 })
+  })
+
   it('logs each refused inbound connection with its address and a reason code', async () => {
     const { logger, lines } = recordingLogger()
     const { socket } = await serve({ maxInboundConnections: 1, logger })

@@ -1,0 +1,394 @@
+// The hostile inputs: each sends something a conforming peer never would
+// and reports what the node did. `expected` is what PROTOCOL.md requires
+// (close with a stable reason code, or drop the message and stay open).
+import { type Block, createBlock, createGenesis } from '@chronos/codec'
+import type { ChronosNode } from '../../src/index.js'
+import type { LogRecord } from './log-capture.js'
+import { frameOf, jsonFrame, type RawPeer } from './raw-peer.js'
+
+export interface HostileContext {
+  node: ChronosNode
+  genesis: Block
+  /** A fresh raw connection; with `handshake`, it has exchanged SHAKEHANDs as a peer at a unique address. */
+  open(options?: { handshake?: boolean; local?: string }): Promise<RawPeer>
+  status(overrides?: Record<string, unknown>): Record<string, unknown>
+  find(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord | undefined>
+  maxBodyBytes: number
+}
+
+export interface HostileCase {
+  name: string
+  expected: string
+  run(ctx: HostileContext): Promise<string>
+}
+
+/** Waits for the node to close `peer` and reads the logged reason. */
+async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string> {
+  const closedInTime = await Promise.race([
+    peer.closed.then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000)),
+  ])
+  if (!closedInTime) {
+    peer.close()
+    return 'stayed open'
+  }
+  const record = await ctx.find(
+    (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
+    5_000,
+  )
+  if (!record) return 'closed, no log line'
+  return `close ${String(record.code ?? record.reason)}`
+}
+
+/** Waits for the node to log dropping `hash`, then checks the connection still works. */
+async function dropOutcome(ctx: HostileContext, peer: RawPeer, hash: string): Promise<string> {
+  const record = await ctx.find((r) => r.msg === 'block dropped' && r.hash === hash, 5_000)
+  peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+  const alive = (await peer.next('SHAKEHAND')) !== undefined
+  peer.close()
+  if (!record) return alive ? 'not dropped, open' : 'closed'
+  return `drop ${String(record.reason)}${alive ? '' : ' (closed)'}`
+}
+
+const afterHandshake = (
+  name: string,
+  expected: string,
+  payload: (ctx: HostileContext) => Buffer,
+): HostileCase => ({
+  name,
+  expected,
+  async run(ctx) {
+    const peer = await ctx.open({ handshake: true })
+    peer.write(payload(ctx))
+    return closeOutcome(ctx, peer)
+  },
+})
+
+const beforeHandshake = (
+  name: string,
+  expected: string,
+  payload: (ctx: HostileContext) => Buffer,
+): HostileCase => ({
+  name,
+  expected,
+  async run(ctx) {
+    const peer = await ctx.open()
+    peer.write(payload(ctx))
+    return closeOutcome(ctx, peer)
+  },
+})
+
+/** A well-formed block on the node's head, in the current round (or shifted by `rounds`). */
+export function blockOnHead(
+  ctx: HostileContext,
+  options: { rounds?: number; tag?: string; timestamp?: number } = {},
+) {
+  const head = ctx.node.store.head()
+  const roundMs = ctx.node.store.params.roundMs
+  return createBlock({
+    height: head.block_header.height + 1,
+    prevHash: head.block_header.hash,
+    timestamp: options.timestamp ?? Date.now() + (options.rounds ?? 0) * roundMs,
+    producer: `hostile-${options.tag ?? 'x'}`,
+    transactions: [{ tag: options.tag ?? 'x', at: Date.now() }],
+  })
+}
+
+const randomHash = () =>
+  Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('')
+
+/** Sends a NEW_BLOCK whose JSON is `mutate`d after hashing. */
+const mutatedBlock = (
+  name: string,
+  expected: string,
+  mutate: (block: Record<string, any>) => void,
+) =>
+  afterHandshake(name, expected, (ctx) => {
+    const block = JSON.parse(JSON.stringify(blockOnHead(ctx, { tag: name }))) as Record<string, any>
+    mutate(block)
+    return jsonFrame({ code: 'NEW_BLOCK', data: block })
+  })
+
+const shakehandWith = (name: string, expected: string, overrides: Record<string, unknown>) =>
+  beforeHandshake(name, expected, (ctx) =>
+    jsonFrame({ code: 'SHAKEHAND', data: ctx.status(overrides) }),
+  )
+
+export const hostileCases: HostileCase[] = [
+  // Framing
+  beforeHandshake('declared length 4 GiB - 1', 'close FRAME_TOO_LARGE', () =>
+    Buffer.from([0xff, 0xff, 0xff, 0xff]),
+  ),
+  beforeHandshake('declared length one over the limit', 'close FRAME_TOO_LARGE', (ctx) => {
+    const header = Buffer.alloc(4)
+    header.writeUInt32BE(ctx.maxBodyBytes + 1)
+    return header
+  }),
+  beforeHandshake('zero length', 'close FRAME_EMPTY', () => Buffer.alloc(4)),
+  beforeHandshake('invalid UTF-8 body', 'close INVALID_UTF8', () =>
+    frameOf(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])),
+  ),
+  beforeHandshake('body is not JSON', 'close INVALID_JSON', () => frameOf('{"code": SHAKEHAND')),
+  beforeHandshake('body is a JSON array', 'close NOT_AN_OBJECT', () => frameOf('[1,2,3]')),
+  beforeHandshake('body is a JSON string', 'close NOT_AN_OBJECT', () => frameOf('"SHAKEHAND"')),
+  beforeHandshake('body is null', 'close NOT_AN_OBJECT', () => frameOf('null')),
+  beforeHandshake('unknown code', 'close UNKNOWN_CODE', () =>
+    jsonFrame({ code: 'HELLO', data: 1 }),
+  ),
+  beforeHandshake('code in lower case', 'close UNKNOWN_CODE', (ctx) =>
+    jsonFrame({ code: 'shakehand', data: ctx.status() }),
+  ),
+  beforeHandshake('no code', 'close UNKNOWN_CODE', () => jsonFrame({ data: 1 })),
+  beforeHandshake('BOM before the JSON', 'close INVALID_JSON', (ctx) =>
+    frameOf(`\uFEFF${JSON.stringify({ code: 'SHAKEHAND', data: ctx.status() })}`),
+  ),
+  // Handshake
+  shakehandWith('SHAKEHAND with height -1', 'close INVALID_DATA', { height: -1 }),
+  shakehandWith('SHAKEHAND with height 1.5', 'close INVALID_DATA', { height: 1.5 }),
+  shakehandWith('SHAKEHAND with height "1"', 'close INVALID_DATA', { height: '1' }),
+  shakehandWith('SHAKEHAND with height 1e300', 'close INVALID_DATA', { height: 1e300 }),
+  shakehandWith('SHAKEHAND without address', 'close INVALID_DATA', { address: undefined }),
+  shakehandWith('SHAKEHAND with a 300-character address', 'close INVALID_DATA', {
+    address: `${'h'.repeat(295)}:1234`,
+  }),
+  shakehandWith('SHAKEHAND with a head that is not hex', 'close INVALID_DATA', {
+    head: 'z'.repeat(64),
+  }),
+  shakehandWith('SHAKEHAND naming another genesis', 'close GENESIS_MISMATCH', {
+    genesis: createGenesis({ network: 'elsewhere', roundMs: 1000, timestamp: 1 }).block_header.hash,
+  }),
+  beforeHandshake('SHAKEHAND without data', 'close INVALID_DATA', () =>
+    jsonFrame({ code: 'SHAKEHAND' }),
+  ),
+  // Order and roles
+  beforeHandshake('PULL_BLOCK before SHAKEHAND', 'close REQUEST_BEFORE_SHAKEHAND', () =>
+    jsonFrame({ code: 'PULL_BLOCK', data: 0 }),
+  ),
+  beforeHandshake('NEW_BLOCK_HASH before SHAKEHAND', 'close REQUEST_BEFORE_SHAKEHAND', () =>
+    jsonFrame({ code: 'NEW_BLOCK_HASH', data: randomHash() }),
+  ),
+  beforeHandshake('NEW_BLOCK before SHAKEHAND', 'close REQUEST_BEFORE_SHAKEHAND', (ctx) =>
+    jsonFrame({ code: 'NEW_BLOCK', data: blockOnHead(ctx) }),
+  ),
+  afterHandshake('PUSH_BLOCK from a Client', 'close WRONG_ROLE', () =>
+    jsonFrame({ code: 'PUSH_BLOCK', data: null }),
+  ),
+  afterHandshake('GET_BLOCK from a Client', 'close WRONG_ROLE', () =>
+    jsonFrame({ code: 'GET_BLOCK', data: randomHash() }),
+  ),
+  afterHandshake('BLOCK_KNOWN from a Client', 'close WRONG_ROLE', () =>
+    jsonFrame({ code: 'BLOCK_KNOWN', data: randomHash() }),
+  ),
+  afterHandshake('PULL_BLOCK of "abc"', 'close INVALID_DATA', () =>
+    jsonFrame({ code: 'PULL_BLOCK', data: 'abc' }),
+  ),
+  afterHandshake('NEW_BLOCK_HASH in upper case', 'close INVALID_DATA', () =>
+    jsonFrame({ code: 'NEW_BLOCK_HASH', data: randomHash().toUpperCase().replace(/^./, 'A') }),
+  ),
+  // Malformed blocks
+  mutatedBlock('block whose hash does not recompute', 'close MALFORMED_BLOCK', (b) => {
+    b.block_header.hash = randomHash()
+  }),
+  mutatedBlock('block whose tx_root does not recompute', 'close MALFORMED_BLOCK', (b) => {
+    b.block_header.tx_root = randomHash()
+  }),
+  mutatedBlock('block with a tampered transaction', 'close MALFORMED_BLOCK', (b) => {
+    b.transactions[0].tag = 'tampered'
+  }),
+  mutatedBlock('block with a seventh header member', 'close INVALID_DATA', (b) => {
+    b.block_header.extra = 1
+  }),
+  mutatedBlock('block without prev_hash', 'close INVALID_DATA', (b) => {
+    delete b.block_header.prev_hash
+  }),
+  mutatedBlock('block with a negative height', 'close INVALID_DATA', (b) => {
+    b.block_header.height = -1
+  }),
+  mutatedBlock('block with an empty producer', 'close INVALID_DATA', (b) => {
+    b.block_header.producer = ''
+  }),
+  mutatedBlock('block whose transactions are not an array', 'close INVALID_DATA', (b) => {
+    b.transactions = { a: 1 }
+  }),
+  mutatedBlock('block with a transaction that is a number', 'close INVALID_DATA', (b) => {
+    b.transactions = [7]
+  }),
+  mutatedBlock('block without transactions', 'close INVALID_DATA', (b) => {
+    delete b.transactions
+  }),
+  // Well-formed blocks the node must drop (no protocol error)
+  {
+    name: 'block one hour in the future',
+    expected: 'drop UNTIMELY',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      const block = blockOnHead(ctx, { timestamp: Date.now() + 3_600_000, tag: 'future' })
+      peer.send({ code: 'NEW_BLOCK', data: block })
+      return dropOutcome(ctx, peer, block.block_header.hash)
+    },
+  },
+  {
+    name: 'block from an earlier round',
+    expected: 'drop LATE',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      const block = blockOnHead(ctx, { rounds: -1, tag: 'late' })
+      peer.send({ code: 'NEW_BLOCK', data: block })
+      return dropOutcome(ctx, peer, block.block_header.hash)
+    },
+  },
+  {
+    name: 'block on a parent the node lacks (orphan)',
+    expected: 'drop ORPHAN',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      const head = ctx.node.store.head()
+      const block = createBlock({
+        height: head.block_header.height + 5,
+        prevHash: randomHash(),
+        timestamp: Date.now(),
+        producer: 'hostile-orphan',
+        transactions: [],
+      })
+      peer.send({ code: 'NEW_BLOCK', data: block })
+      return dropOutcome(ctx, peer, block.block_header.hash)
+    },
+  },
+  {
+    name: 'orphan flood: 500 blocks on unknown parents',
+    expected: 'open, all dropped, store unchanged',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      const height = ctx.node.store.height()
+      let last = ''
+      for (let i = 0; i < 500; i++) {
+        const block = createBlock({
+          height: height + 2,
+          prevHash: randomHash(),
+          timestamp: Date.now(),
+          producer: 'hostile-flood',
+          transactions: [{ i }],
+        })
+        last = block.block_header.hash
+        peer.send({ code: 'NEW_BLOCK', data: block })
+      }
+      const outcome = await dropOutcome(ctx, peer, last)
+      return outcome === 'drop ORPHAN' && ctx.node.store.height() === height
+        ? 'open, all dropped, store unchanged'
+        : outcome
+    },
+  },
+  {
+    name: 'announcement flood: 5,000 random hashes',
+    expected: 'open, 5000 answers, fetches bounded',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      for (let i = 0; i < 5000; i++) peer.send({ code: 'NEW_BLOCK_HASH', data: randomHash() })
+      peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+      const alive = (await peer.next('SHAKEHAND')) !== undefined
+      const answers = peer.received.filter(
+        (m) => m.code === 'GET_BLOCK' || m.code === 'BLOCK_KNOWN',
+      ).length
+      const bounded = ctx.node.gossip.pendingFetches <= 1024
+      peer.close()
+      return `${alive ? 'open' : 'closed'}, ${answers} answers, fetches ${bounded ? 'bounded' : 'unbounded'}`
+    },
+  },
+  {
+    name: 'PULL_BLOCK flood: 20,000 pipelined requests',
+    expected: 'open, answered in order',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      const count = 20_000
+      for (let i = 0; i < count; i++) peer.send({ code: 'PULL_BLOCK', data: i % 25 })
+      peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+      const alive = (await peer.next('SHAKEHAND')) !== undefined
+      const pushes = peer.received.filter((m) => m.code === 'PUSH_BLOCK')
+      const inOrder = pushes.every((m, i) =>
+        m.data === null
+          ? i % 25 > ctx.node.store.height()
+          : (m.data as Block).block_header.height === i % 25,
+      )
+      peer.close()
+      return `${alive ? 'open' : 'closed'}, ${pushes.length === count && inOrder ? 'answered in order' : `${pushes.length} answers`}`
+    },
+  },
+  {
+    name: 'the same late block 200 times',
+    expected: 'open, dropped each time, never taken',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      const block = blockOnHead(ctx, { rounds: -1, tag: 'repeat' })
+      let dropped = 0
+      let taken = 0
+      const onDrop = (b: Block) =>
+        void (b.block_header.hash === block.block_header.hash && dropped++)
+      const onTake = (b: Block) => void (b.block_header.hash === block.block_header.hash && taken++)
+      ctx.node.gossip.on('dropped', onDrop).on('candidate', onTake)
+      for (let i = 0; i < 200; i++) peer.send({ code: 'NEW_BLOCK', data: block })
+      peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+      const alive = (await peer.next('SHAKEHAND')) !== undefined
+      ctx.node.gossip.off('dropped', onDrop).off('candidate', onTake)
+      peer.close()
+      return `${alive ? 'open' : 'closed'}, ${dropped === 200 ? 'dropped each time' : `dropped ${dropped}`}, ${taken ? `taken ${taken}` : 'never taken'}`
+    },
+  },
+  // Stalls
+  beforeHandshake('half a frame, then silence (slowloris)', 'close FRAME_TIMEOUT', () =>
+    jsonFrame({
+      code: 'SHAKEHAND',
+      data: { timestamp: 1, height: 0, address: '127.0.0.1:1' },
+    }).subarray(0, 20),
+  ),
+  beforeHandshake('a length prefix, then silence', 'close FRAME_TIMEOUT', () =>
+    Buffer.from([0, 0, 1, 0]),
+  ),
+  {
+    name: 'connect and never send SHAKEHAND',
+    expected: 'close HANDSHAKE_TIMEOUT',
+    async run(ctx) {
+      return closeOutcome(ctx, await ctx.open())
+    },
+  },
+  {
+    name: 'a peer that never reads',
+    expected: 'reading paused, memory bounded',
+    async run(ctx) {
+      const peer = await ctx.open({ handshake: true })
+      peer.stopReading()
+      const heapBefore = process.memoryUsage().heapUsed
+      // Each answer is a full block; never read, they back up in the node's buffers.
+      for (let i = 0; i < 200_000; i++) peer.send({ code: 'PULL_BLOCK', data: 1 + (i % 20) })
+      const record = await ctx.find(
+        (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
+        3_000,
+      )
+      const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
+      peer.close()
+      if (record) return `close ${String(record.code ?? record.reason)}`
+      return grownMb < 100 ? 'reading paused, memory bounded' : `heap grew ${grownMb.toFixed(0)} MB`
+    },
+  },
+  {
+    name: '1,000 simultaneous connections from one host',
+    expected: 'extras closed, node serves others',
+    async run(ctx) {
+      const opened = await Promise.allSettled(Array.from({ length: 1000 }, () => ctx.open()))
+      const peers = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+      // The transport's per-host cap refuses some; the rest wait for SHAKEHAND in a bounded
+      // pool that closes the oldest to admit the newest. Either way few stay open.
+      const refusedOrEvicted = await ctx.find(
+        (r) => r.msg === 'inbound connection refused' || r.reason === 'PEER_LIMIT',
+        5_000,
+      )
+      const probe = await ctx.open({ handshake: true, local: '127.0.0.2' })
+      const served = !probe.isClosed
+      probe.close()
+      const open = peers.filter((p) => !p.isClosed).length
+      for (const peer of peers) peer.close()
+      return refusedOrEvicted && served && open <= 100
+        ? 'extras closed, node serves others'
+        : `closed=${!!refusedOrEvicted} served=${served} open=${open}`
+    },
+  },
+]

@@ -1,0 +1,84 @@
+// A raw TCP peer that can send anything: bytes, frames of any body, or
+// protocol messages. It reads what the node sends back with the codec's
+// decoder, and can stop reading altogether.
+import { connect, type Socket } from 'node:net'
+import { type Message, MessageDecoder } from '@chronos/codec'
+
+export function frameOf(body: string | Buffer): Buffer {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
+  const header = Buffer.alloc(4)
+  header.writeUInt32BE(bytes.length)
+  return Buffer.concat([header, bytes])
+}
+
+export const jsonFrame = (value: unknown) => frameOf(JSON.stringify(value))
+
+export class RawPeer {
+  readonly received: Message[] = []
+  readonly closed: Promise<void>
+  private readonly decoder = new MessageDecoder()
+  private waiters: (() => void)[] = []
+
+  /** Our end, as the node sees it (kept: a closed socket forgets it). */
+  readonly localAddress: string
+
+  private constructor(readonly socket: Socket) {
+    this.localAddress = `${socket.localAddress}:${socket.localPort}`
+    socket.on('data', (chunk) => {
+      try {
+        this.decoder.push(chunk, (message) => this.received.push(message))
+      } catch {
+        socket.destroy()
+      }
+      for (const wake of this.waiters.splice(0)) wake()
+    })
+    socket.on('error', () => {})
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
+    void this.closed.then(() => {
+      for (const wake of this.waiters.splice(0)) wake()
+    })
+  }
+
+  static connect(address: string, localAddress = '127.0.0.1'): Promise<RawPeer> {
+    const [host, port] = [
+      address.slice(0, address.lastIndexOf(':')),
+      Number(address.slice(address.lastIndexOf(':') + 1)),
+    ]
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, localAddress })
+      socket.once('connect', () => resolve(new RawPeer(socket)))
+      socket.once('error', reject)
+    })
+  }
+
+  get isClosed(): boolean {
+    return this.socket.destroyed || this.socket.readyState === 'closed'
+  }
+
+  write(bytes: Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(bytes)
+  }
+
+  send(message: unknown): void {
+    this.write(jsonFrame(message))
+  }
+
+  /** Stops reading: the node's writes back up in its own buffers. */
+  stopReading(): void {
+    this.socket.pause()
+  }
+
+  /** The next message with `code`, or undefined if the connection closes first. */
+  async next(code: string): Promise<Message | undefined> {
+    for (;;) {
+      const index = this.received.findIndex((m) => m.code === code)
+      if (index >= 0) return this.received.splice(index, 1)[0]
+      if (this.isClosed) return undefined
+      await new Promise<void>((resolve) => this.waiters.push(resolve))
+    }
+  }
+
+  close(): void {
+    this.socket.destroy()
+  }
+}
