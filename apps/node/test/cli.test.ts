@@ -1,48 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { run, stopChildren } from './cli-process.js'
 import { tempDir } from './network.js'
 
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-const children: ChildProcess[] = []
 const cleanups: (() => void)[] = []
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL')
+  stopChildren()
   for (const cleanup of cleanups.splice(0)) cleanup()
 })
-
-function run(args: string[]) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--conditions=@chronos/source', cli, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk) => (stdout += chunk))
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  /** Resolves with the first JSON log line for which `match` holds. */
-  const logLine = (match: (line: Record<string, unknown>) => boolean) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const scan = () => {
-        for (const line of stdout.split('\n')) {
-          if (!line.startsWith('{')) continue
-          const record = JSON.parse(line) as Record<string, unknown>
-          if (match(record)) return resolve(record)
-        }
-      }
-      child.stdout!.on('data', scan)
-      child.on('exit', () => reject(new Error(`exited before the log line; stderr: ${stderr}`)))
-      scan()
-    })
-  return { child, exited, logLine, output: () => ({ stdout, stderr }) }
-}
 
 async function json(url: string, init?: RequestInit) {
   const response = await fetch(url, init)
