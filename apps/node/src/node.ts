@@ -21,6 +21,8 @@ export interface ChronosNodeOptions {
   db?: ChainDatabase
   logger: PinoLogger
   now?: () => number
+  /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
+  fullBlockPeers?: (peersWithoutBlock: number) => number
 }
 
 export interface PeerView {
@@ -64,6 +66,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     readonly logger: PinoLogger,
     transport: Transport,
     now: () => number,
+    options: Pick<ChronosNodeOptions, 'fullBlockPeers'>,
   ) {
     super()
     this.producing = config.produce
@@ -117,9 +120,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       now,
       fetchTimeoutMs: limits.fetchTimeoutMs,
       onOrphan: (peer) => this.sync.hint(peer),
-      produce: config.produce
-        ? (context) => (this.behind() ? undefined : produce(context))
-        : undefined,
+      produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
+      fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
     })
     this.observe()
@@ -143,7 +145,14 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         frameTimeoutMs: config.limits.frameTimeoutMs,
         logger: options.logger.child({ component: 'transport' }),
       })
-    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now)
+    return new ChronosNode(
+      config,
+      store,
+      options.logger,
+      transport,
+      options.now ?? Date.now,
+      options,
+    )
   }
 
   /** Where peers reach us (our Status address). */

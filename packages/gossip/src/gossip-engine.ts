@@ -61,6 +61,12 @@ export interface GossipOptions {
   /** Blocks of a later round held until it starts. Default 64. */
   maxFutureBlocks?: number
   now?: () => number
+  /**
+   * How many of the m peers lacking a block get it whole. Default: the
+   * spec's max(1, floor(sqrt(m))). Benchmarks pass `(m) => m` to measure a
+   * flooding baseline; a conforming node keeps the default.
+   */
+  fullBlockPeers?: (peersWithoutBlock: number) => number
   /** Source of randomness for choosing full-block recipients. */
   random?: () => number
   logger?: Logger
@@ -97,6 +103,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   private readonly remembered: KnownSet
   private readonly maxCandidates: number
   private readonly maxFutureBlocks: number
+  private readonly fullBlockPeers: (peersWithoutBlock: number) => number
   private candidates = new Map<string, Block>()
   private future: { block: Block; from: string | undefined }[] = []
   private selected: Block | undefined
@@ -115,6 +122,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     this.remembered = new KnownSet(options.maxRememberedHashes ?? 4096)
     this.maxCandidates = options.maxCandidates ?? 256
     this.maxFutureBlocks = options.maxFutureBlocks ?? 64
+    this.fullBlockPeers = options.fullBlockPeers ?? ((m) => fanout(m).fullBlock)
     this.handlers = {
       newBlock: (block, session) => {
         this.receive(block, this.peerOf(session)).catch((error: Error) =>
@@ -204,7 +212,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   private broadcast(block: Block): void {
     const hash = block.block_header.hash
     const targets = this.peers.readyPeers().filter((peer) => !peer.known.has(hash))
-    const { fullBlock } = fanout(targets.length)
+    const fullBlock = this.fullBlockPeers(targets.length)
     // Partial Fisher-Yates: the first `fullBlock` entries become a uniform random choice.
     for (let i = 0; i < fullBlock; i++) {
       const j = i + Math.floor(this.random() * (targets.length - i))
