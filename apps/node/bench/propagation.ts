@@ -1,0 +1,197 @@
+// Block propagation over a simulated network: real ChronosNodes on the
+// in-memory transport, one producer, and per block the time until 50, 90
+// and 100 % of nodes hold it as a candidate. The same topology is run a
+// second time with flooding (every block whole to every peer) as the
+// byte-count baseline.
+import { createGenesis } from '@chronos/codec'
+import { memoryNetwork } from '@chronos/transport'
+import { MemoryLevel } from 'memory-level'
+import { pino } from 'pino'
+import { ChronosNode, resolveConfig } from '../src/index.js'
+
+export interface PropagationParams {
+  nodes: number
+  /** Peers each node dials (dial-back roughly doubles its peer count). */
+  dials: number
+  blocks: number
+  transactions: number
+  roundMs: number
+  latencyMs: number
+  jitterMs: number
+  bandwidthBytesPerSecond: number
+  flood: boolean
+  seed: number
+}
+
+export interface PropagationResult {
+  /** Per block: ms from production to 50 %, 90 %, 100 % of nodes. */
+  reach: { p50: number; p90: number; p100: number; reached: number }[]
+  /** Per block: hops from the producer to the farthest node × (latency + serialization). */
+  idealMs: number
+  hops: number
+  bytes: number
+  fullBlockDeliveries: number
+  blockBytes: number
+}
+
+const silent = pino({ level: 'silent' })
+
+function rng(seed: number) {
+  let state = seed
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31
+    return state / 2 ** 31
+  }
+}
+
+export async function runPropagation(p: PropagationParams): Promise<PropagationResult> {
+  let bytes = 0
+  const network = memoryNetwork({
+    latencyMs: p.latencyMs,
+    jitterMs: p.jitterMs,
+    bandwidthBytesPerSecond: p.bandwidthBytesPerSecond,
+    seed: p.seed,
+    onTransmit: (t) => {
+      bytes += t.bytes
+    },
+  })
+  // Start a few rounds from now so every node is connected before the first block.
+  const genesis = createGenesis({
+    network: 'propagation',
+    roundMs: p.roundMs,
+    timestamp: Date.now(),
+  })
+  const random = rng(p.seed)
+  const nodes: ChronosNode[] = []
+  const addresses = Array.from({ length: p.nodes }, (_, i) => `n${i}:7000`)
+  const links = new Map<number, Set<number>>()
+  for (let i = 0; i < p.nodes; i++) links.set(i, new Set())
+  const dialsOf = (i: number) => {
+    const chosen = new Set<number>()
+    while (chosen.size < Math.min(p.dials, p.nodes - 1)) {
+      const j = Math.floor(random() * p.nodes)
+      if (j !== i) chosen.add(j)
+    }
+    for (const j of chosen) {
+      links.get(i)!.add(j)
+      links.get(j)!.add(i)
+    }
+    return [...chosen].map((j) => addresses[j]!)
+  }
+  for (let i = 0; i < p.nodes; i++) {
+    const config = resolveConfig(
+      {},
+      {
+        data: '(memory)',
+        genesis: '(memory)',
+        listen: addresses[i],
+        peers: dialsOf(i),
+        produce: i === 0,
+        txRate: (p.transactions * 1000) / p.roundMs,
+        limits: {
+          statusIntervalMs: 2000,
+          maxOutbound: 64,
+          maxInbound: 128,
+          fetchTimeoutMs: 4 * p.latencyMs + 200,
+        },
+      },
+    )
+    nodes.push(
+      await ChronosNode.open({
+        config,
+        genesis,
+        logger: silent,
+        transport: network.transport({ host: `n${i}` }),
+        db: new MemoryLevel({ valueEncoding: 'utf8' }),
+        fullBlockPeers: p.flood ? (m) => m : undefined,
+      }),
+    )
+  }
+  const seen = new Map<string, number[]>()
+  const producedAt = new Map<string, number>()
+  let fullBlockDeliveries = 0
+  let blockBytes = 0
+  let measuring = true
+  nodes[0]!.gossip.on('produced', (block) => {
+    if (!measuring) return
+    producedAt.set(block.block_header.hash, performance.now())
+    blockBytes = Buffer.byteLength(JSON.stringify({ code: 'NEW_BLOCK', data: block }))
+  })
+  for (const node of nodes) {
+    node.gossip.on('candidate', (block) => {
+      const times = seen.get(block.block_header.hash) ?? []
+      times.push(performance.now())
+      seen.set(block.block_header.hash, times)
+    })
+    node.gossip.on('sent', (s) => {
+      if (s.kind === 'block') fullBlockDeliveries++
+    })
+  }
+  for (const node of nodes) await node.start()
+  // Measure only once every node has its outbound peers ready.
+  await new Promise<void>((resolve) => {
+    const wanted = Math.min(p.dials, p.nodes - 1)
+    const check = () => {
+      if (!nodes.every((n) => n.peers.readyPeers().length >= wanted)) return
+      for (const node of nodes) node.peers.off('ready', check)
+      resolve()
+    }
+    for (const node of nodes) node.peers.on('ready', check)
+    check()
+  })
+  bytes = 0
+  fullBlockDeliveries = 0
+  producedAt.clear()
+  seen.clear()
+  const startHeight = nodes[0]!.store.height()
+  await new Promise<void>((resolve) => {
+    const off = nodes[0]!.store.onHead(({ head }) => {
+      if (head.block_header.height < startHeight + p.blocks) return
+      measuring = false
+      off()
+      resolve()
+    })
+  })
+  // Let the last block finish spreading before counting.
+  await new Promise((resolve) => setTimeout(resolve, p.roundMs))
+  for (const node of nodes) await node.stop()
+
+  const reach: PropagationResult['reach'] = []
+  for (const [hash, at] of producedAt) {
+    const times = (seen.get(hash) ?? []).map((t) => t - at).sort((a, b) => a - b)
+    const quantile = (q: number) =>
+      times[Math.min(times.length - 1, Math.ceil(q * p.nodes) - 1)] ?? Number.NaN
+    reach.push({
+      p50: quantile(0.5),
+      p90: quantile(0.9),
+      p100: times.length === p.nodes ? times.at(-1)! : Number.NaN,
+      reached: times.length,
+    })
+  }
+  // Eccentricity of the producer in the link graph (BFS).
+  const distance = new Map<number, number>([[0, 0]])
+  const queue = [0]
+  while (queue.length) {
+    const at = queue.shift()!
+    for (const next of links.get(at)!)
+      if (!distance.has(next)) {
+        distance.set(next, distance.get(at)! + 1)
+        queue.push(next)
+      }
+  }
+  const hops = Math.max(...distance.values())
+  const serializationMs = (blockBytes * 1000) / p.bandwidthBytesPerSecond
+  return {
+    reach,
+    idealMs: hops * (p.latencyMs + serializationMs),
+    hops,
+    bytes,
+    fullBlockDeliveries: fullBlockDeliveries / producedAt.size,
+    blockBytes,
+  }
+}
+
+export const percentile = (values: number[], q: number) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+}
