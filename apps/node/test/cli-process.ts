@@ -10,15 +10,20 @@ export function stopChildren(): void {
   for (const child of children.splice(0)) child.kill('SIGKILL')
 }
 
-/** Runs the chronos-node CLI from source in a child process. */
-export function run(args: string[]) {
-  const child = spawn(
+/** Runs the chronos-node CLI from source in a child process (optionally behind `prefix`, e.g. `ip netns exec NS`). */
+export function run(args: string[], prefix: string[] = []) {
+  const command = [
+    ...prefix,
     process.execPath,
-    ['--import', 'tsx', '--conditions=@chronos/source', cli, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
+    '--import',
+    'tsx',
+    '--conditions=@chronos/source',
+    cli,
+    ...args,
+  ]
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.push(child)
   let stdout = ''
   let stderr = ''
