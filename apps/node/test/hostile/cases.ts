@@ -40,11 +40,16 @@ async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string>
   return `close ${String(record.code ?? record.reason)}`
 }
 
+/** Whether the node still answers on this connection: a SHAKEHAND gets its answer. */
+async function stillAnswers(ctx: HostileContext, peer: RawPeer): Promise<boolean> {
+  peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+  return (await peer.next('SHAKEHAND')) !== undefined
+}
+
 /** Waits for the node to log dropping `hash`, then checks the connection still works. */
 async function dropOutcome(ctx: HostileContext, peer: RawPeer, hash: string): Promise<string> {
   const record = await ctx.find((r) => r.msg === 'block dropped' && r.hash === hash, 5_000)
-  peer.send({ code: 'SHAKEHAND', data: ctx.status() })
-  const alive = (await peer.next('SHAKEHAND')) !== undefined
+  const alive = await stillAnswers(ctx, peer)
   peer.close()
   if (!record) return alive ? 'not dropped, open' : 'closed'
   return `drop ${String(record.reason)}${alive ? '' : ' (closed)'}`
@@ -284,14 +289,13 @@ export const hostileCases: HostileCase[] = [
     async run(ctx) {
       const peer = await ctx.open({ handshake: true })
       for (let i = 0; i < 5000; i++) peer.send({ code: 'NEW_BLOCK_HASH', data: randomHash() })
-      peer.send({ code: 'SHAKEHAND', data: ctx.status() })
-      const alive = (await peer.next('SHAKEHAND')) !== undefined
-      const answers = peer.received.filter(
+      const alive = await stillAnswers(ctx, peer)
+      const answered = peer.received.filter(
         (m) => m.code === 'GET_BLOCK' || m.code === 'BLOCK_KNOWN',
       ).length
       const bounded = ctx.node.gossip.pendingFetches <= 1024
       peer.close()
-      return `${alive ? 'open' : 'closed'}, ${answers} answers, fetches ${bounded ? 'bounded' : 'unbounded'}`
+      return `${alive ? 'open' : 'closed'}, ${answered} answers, fetches ${bounded ? 'bounded' : 'unbounded'}`
     },
   },
   {
@@ -301,8 +305,7 @@ export const hostileCases: HostileCase[] = [
       const peer = await ctx.open({ handshake: true })
       const count = 20_000
       for (let i = 0; i < count; i++) peer.send({ code: 'PULL_BLOCK', data: i % 25 })
-      peer.send({ code: 'SHAKEHAND', data: ctx.status() })
-      const alive = (await peer.next('SHAKEHAND')) !== undefined
+      const alive = await stillAnswers(ctx, peer)
       const pushes = peer.received.filter((m) => m.code === 'PUSH_BLOCK')
       const inOrder = pushes.every((m, i) =>
         m.data === null
@@ -326,8 +329,7 @@ export const hostileCases: HostileCase[] = [
       const onTake = (b: Block) => void (b.block_header.hash === block.block_header.hash && taken++)
       ctx.node.gossip.on('dropped', onDrop).on('candidate', onTake)
       for (let i = 0; i < 200; i++) peer.send({ code: 'NEW_BLOCK', data: block })
-      peer.send({ code: 'SHAKEHAND', data: ctx.status() })
-      const alive = (await peer.next('SHAKEHAND')) !== undefined
+      const alive = await stillAnswers(ctx, peer)
       ctx.node.gossip.off('dropped', onDrop).off('candidate', onTake)
       peer.close()
       return `${alive ? 'open' : 'closed'}, ${dropped === 200 ? 'dropped each time' : `dropped ${dropped}`}, ${taken ? `taken ${taken}` : 'never taken'}`
