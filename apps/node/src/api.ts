@@ -36,6 +36,10 @@ async function route(node: ChronosNode, request: IncomingMessage, response: Serv
     const registry = node.metrics.registry
     return send(response, 200, await registry.metrics(), registry.contentType)
   }
+  if (request.method === 'GET' && url.pathname === '/observations') {
+    const after = Number(url.searchParams.get('after') ?? 0)
+    return send(response, 200, node.observations.since(Number.isFinite(after) ? after : 0))
+  }
   const blockPath = /^\/blocks\/(\d{1,16})$/.exec(url.pathname)
   if (request.method === 'GET' && blockPath) {
     const block = await node.store.getByHeight(Number(blockPath[1]))

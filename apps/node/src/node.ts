@@ -10,6 +10,7 @@ import type { Logger as PinoLogger } from 'pino'
 import type { NodeConfig } from './config.js'
 import { Mempool } from './mempool.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
+import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
 
 export interface ChronosNodeOptions {
@@ -54,6 +55,8 @@ export interface ChronosNodeEvents {
 export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly metrics: NodeMetrics = createMetrics()
   readonly mempool: Mempool
+  /** What this node saw of blocks, for observers. */
+  readonly observations = new ObservationLog()
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
@@ -235,6 +238,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     })
     this.gossip.on('confirmed', (block, round) => {
       m.confirmed.inc()
+      this.observations.add('confirmed', block.block_header.hash, block)
       m.round.set(round)
       this.logger.debug(
         {
@@ -246,9 +250,16 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         'block confirmed',
       )
     })
-    this.gossip.on('produced', () => m.produced.inc())
-    this.gossip.on('candidate', (_block, info) =>
-      m.candidates.inc({ selected: String(info.selected) }),
+    this.gossip.on('produced', (block) => {
+      m.produced.inc()
+      this.observations.add('produced', block.block_header.hash, block)
+    })
+    this.gossip.on('candidate', (block, info) => {
+      m.candidates.inc({ selected: String(info.selected) })
+      if (info.from) this.observations.add('block', block.block_header.hash, block, info.from)
+    })
+    this.gossip.on('announced', (hash, info) =>
+      this.observations.add('hash', hash, undefined, info.from),
     )
     this.gossip.on('dropped', (_block, info) => m.dropped.inc({ reason: info.reason }))
     this.gossip.on('sent', (info) => m.sent.inc({ kind: info.kind }))

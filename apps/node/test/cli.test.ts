@@ -65,6 +65,12 @@ describe('chronos-node CLI', () => {
     const block = await json(`${api}/blocks/1`)
     expect(block.body.block_header).toMatchObject({ height: 1 })
     expect((await json(`${api}/blocks/999999`)).status).toBe(404)
+    const seen = (await (await fetch(`${api}/observations?after=0`)).json()) as {
+      kind: string
+      seq: number
+    }[]
+    expect(seen.map((o) => o.kind)).toContain('produced')
+    expect(seen.map((o) => o.kind)).toContain('confirmed')
     const metrics = await (await fetch(`${api}/metrics`)).text()
     expect(metrics).toMatch(/^chronos_height \d+/m)
     expect(metrics).toMatch(/^chronos_blocks_produced_total \d+/m)

@@ -82,6 +82,8 @@ export interface GossipEvents {
   confirmed: [block: Block, round: number]
   /** A round ended with nothing confirmed. */
   empty: [round: number]
+  /** A peer announced a hash we did not have (NEW_BLOCK_HASH). */
+  announced: [hash: string, info: { from: string | undefined }]
   /** Sent a block or hash to a peer. */
   sent: [info: { to: string; hash: string; kind: 'block' | 'hash' }]
 }
@@ -204,6 +206,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     from?.known.add(hash)
     if (this.candidates.has(hash) || this.remembered.has(hash)) return 'known'
     if (await this.store.has(hash)) return 'known'
+    this.emit('announced', hash, { from: from?.address })
     if (!from) return 'wanted'
     return this.fetches.announce(hash, from.address)
   }

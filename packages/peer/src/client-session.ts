@@ -36,6 +36,8 @@ export interface ClientSessionEvents {
  */
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
   remoteStatus: Status | undefined
+  /** Round-trip time of the last SHAKEHAND, ms. */
+  rttMs: number | undefined
   private readonly pending: Pending[] = []
   private head = 0
   private timer: NodeJS.Timeout | undefined
@@ -159,6 +161,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         }
         if (
           message.data.genesis !== undefined &&
+          this.context.genesisHash !== undefined &&
           message.data.genesis !== this.context.genesisHash
         ) {
           this.fail(
@@ -168,6 +171,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
           return
         }
         this.shift()
+        this.rttMs = performance.now() - expected.sentAt
         this.remoteStatus = message.data
         expected.settle.resolve(message.data)
         this.emit('status', message.data)

@@ -59,8 +59,10 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
 /** The chain facts that go into our Status; the manager adds `timestamp` and `address`. */
 export interface LocalChainStatus {
   height: number
-  head: Hash
-  genesis: Hash
+  /** Omitted by an observer without a chain. */
+  head?: Hash
+  /** Omitted by an observer: it then accepts peers of any network. */
+  genesis?: Hash
 }
 
 export interface PeerManagerOptions {

@@ -76,7 +76,8 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
     switch (message.code) {
       case 'SHAKEHAND': {
         const status = message.data
-        if (status.genesis !== undefined && status.genesis !== this.context.genesisHash) {
+        const ours = this.context.genesisHash
+        if (status.genesis !== undefined && ours !== undefined && status.genesis !== ours) {
           this.fail(
             R.GENESIS_MISMATCH,
             `peer genesis ${status.genesis} is not ours (${this.context.genesisHash})`,

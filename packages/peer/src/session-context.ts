@@ -5,8 +5,11 @@ import type { Logger } from '@chronos/transport'
 export interface SessionContext {
   /** Our Status as of now (sent in every SHAKEHAND). */
   localStatus(): Status
-  /** Our genesis hash: a peer naming another one is on another network. */
-  genesisHash: string
+  /**
+   * Our genesis hash: a peer naming another one is on another network.
+   * Undefined for an observer that follows whatever network it joins.
+   */
+  genesisHash: string | undefined
   logger: Logger
   limits: SessionLimits
 }

@@ -1,0 +1,50 @@
+import type { Block } from '@chronos/codec'
+
+/** How a node first learned of a block. */
+export type ObservationKind = 'produced' | 'block' | 'hash' | 'confirmed'
+
+export interface Observation {
+  seq: number
+  /** Unix ms. */
+  at: number
+  kind: ObservationKind
+  hash: string
+  height?: number
+  producer?: string
+  transactions?: number
+  /** The peer it came from, when it came from one. */
+  from?: string
+}
+
+/**
+ * A bounded log of what this node saw of blocks, in order, for observers
+ * (the bridge reads it from `GET /observations?after=SEQ`). Oldest entries
+ * fall off; a reader that fell behind sees a gap in `seq`.
+ */
+export class ObservationLog {
+  private readonly entries: Observation[] = []
+  private seq = 0
+
+  constructor(private readonly capacity = 2048) {}
+
+  add(kind: ObservationKind, hash: string, block?: Block, from?: string): void {
+    this.entries.push({
+      seq: ++this.seq,
+      at: Date.now(),
+      kind,
+      hash,
+      height: block?.block_header.height,
+      producer: block?.block_header.producer,
+      transactions: block?.transactions.length,
+      from,
+    })
+    if (this.entries.length > this.capacity)
+      this.entries.splice(0, this.entries.length - this.capacity)
+  }
+
+  /** Entries with seq > `after`, oldest first, at most `limit`. */
+  since(after: number, limit = 500): Observation[] {
+    const first = this.entries.findIndex((e) => e.seq > after)
+    return first < 0 ? [] : this.entries.slice(first, first + limit)
+  }
+}
