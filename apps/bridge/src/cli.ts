@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import { fileURLToPath } from 'node:url'
+import { Command, InvalidArgumentError } from 'commander'
+import { pino } from 'pino'
+import { type BridgeTarget, Observer } from './observer.js'
+import { startBridgeServer } from './server.js'
+import { NetworkView } from './view.js'
+
+const HOST_PORT = /^(\[[^\]]+\]|[^\s:[\]]+):\d{1,5}$/
+
+function target(value: string, previous: BridgeTarget[] = []): BridgeTarget[] {
+  const [p2p, api] = value.split('@')
+  if (!p2p || !HOST_PORT.test(p2p) || (api !== undefined && !HOST_PORT.test(api)))
+    throw new InvalidArgumentError(
+      `expected HOST:PORT or HOST:PORT@API_HOST:API_PORT, got "${value}"`,
+    )
+  return [...previous, { p2p, api }]
+}
+
+const integer = (value: string) => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer')
+  return n
+}
+
+const program = new Command('chronos-bridge')
+  .description(
+    'Watch a Chronos network and serve a live page: node table, topology, block propagation',
+  )
+  .requiredOption(
+    '--node <host:port[@api]>',
+    'a node to watch: its P2P address, and its API for richer data (repeatable)',
+    target,
+  )
+  .option('--listen <host:port>', 'where the page and its WebSocket are served', '127.0.0.1:8080')
+  .option('--p2p-listen <host:port>', 'where nodes dial the bridge back', '127.0.0.1:0')
+  .option('--max-clients <n>', 'browsers at once', integer, 500)
+  .option(
+    '--allow-origin <origin>',
+    'an origin allowed to open the WebSocket (repeatable; default same origin)',
+    (v, p: string[] = []) => [...p, v],
+  )
+  .option('--log-level <level>', 'log level', 'info')
+  .action(async (options) => {
+    const logger = pino({ level: options.logLevel, base: undefined })
+    const view = new NetworkView()
+    const observer = new Observer({
+      view,
+      targets: options.node,
+      listen: options.p2pListen,
+      logger,
+    })
+    await observer.start()
+    const server = await startBridgeServer({
+      view,
+      listen: options.listen,
+      staticDir: fileURLToPath(new URL('../dist-web', import.meta.url)),
+      maxClients: options.maxClients,
+      allowedOrigins: options.allowOrigin,
+      logger,
+    })
+    logger.info(
+      { page: `http://${server.address}/`, nodes: options.node.length },
+      'bridge listening',
+    )
+    const stop = async () => {
+      await server.close()
+      await observer.stop()
+      process.exit(0)
+    }
+    process.on('SIGINT', () => void stop())
+    process.on('SIGTERM', () => void stop())
+  })
+
+program.parseAsync().catch((error: Error) => {
+  process.stderr.write(`chronos-bridge: ${error.message}\n`)
+  process.exit(1)
+})
