@@ -1,0 +1,124 @@
+// End to end: three real nodes (TCP, their APIs), the bridge watching them,
+// and the page in a real headless Chromium. Saves a screenshot to
+// test-results/bridge-e2e.png.
+import { existsSync, mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { createGenesis } from '@chronos/codec'
+import { apiAddress, ChronosNode, resolveConfig, startApi } from '@chronos/node'
+import { MemoryLevel } from 'memory-level'
+import { pino } from 'pino'
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type BridgeServer, NetworkView, Observer, startBridgeServer } from '../src/index.js'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const staticDir = fileURLToPath(new URL('../dist-web', import.meta.url))
+const artifacts = fileURLToPath(new URL('../test-results', import.meta.url))
+const nodes: ChronosNode[] = []
+const apis: Server[] = []
+let observer: Observer | undefined
+let bridge: BridgeServer | undefined
+let browser: Browser | undefined
+
+afterAll(async () => {
+  await browser?.close()
+  await bridge?.close()
+  await observer?.stop()
+  for (const api of apis) api.close()
+  await Promise.all(nodes.map((n) => n.stop()))
+})
+
+describe('the observer page', () => {
+  it('shows 3 nodes at equal, rising heights, their links, and blocks spreading', async () => {
+    expect(
+      existsSync(staticDir),
+      'the page is built by `pnpm build` (turbo builds it before this test)',
+    ).toBe(true)
+    const genesis = createGenesis({ network: 'bridge-e2e', roundMs: 600, timestamp: Date.now() })
+    const targets: { p2p: string; api: string }[] = []
+    for (let i = 0; i < 3; i++) {
+      const config = resolveConfig(
+        {},
+        {
+          data: '(memory)',
+          genesis: '(memory)',
+          listen: '127.0.0.1:0',
+          peers: targets.map((t) => t.p2p),
+          produce: i < 2,
+          txRate: 10,
+          limits: { statusIntervalMs: 250 },
+        },
+      )
+      const node = await ChronosNode.open({
+        config,
+        genesis,
+        logger: pino({ level: 'silent' }),
+        db: new MemoryLevel({ valueEncoding: 'utf8' }),
+      })
+      await node.start()
+      nodes.push(node)
+      const api = await startApi(node, '127.0.0.1:0')
+      apis.push(api)
+      targets.push({ p2p: node.address, api: apiAddress(api) })
+    }
+    const view = new NetworkView()
+    observer = new Observer({ view, targets, pollMs: 300 })
+    await observer.start()
+    bridge = await startBridgeServer({ view, listen: '127.0.0.1:0', staticDir })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    })
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+    await page.goto(`http://${bridge.address}/`)
+
+    const equalHeights = (above: number) =>
+      page.waitForFunction(
+        (min) => {
+          const heights = [...document.querySelectorAll('#nodes tbody tr')].map((r) =>
+            Number(r.getAttribute('data-height')),
+          )
+          return heights.length === 3 && heights.every((h) => h === heights[0] && h > min)
+            ? heights[0]
+            : false
+        },
+        above,
+        { timeout: 30_000 },
+      )
+    const first = Number(await (await equalHeights(0)).jsonValue())
+    const later = Number(await (await equalHeights(first)).jsonValue())
+    expect(later).toBeGreaterThan(first)
+    await page.waitForFunction(
+      () => Number(document.querySelector('#topology')?.getAttribute('data-edges')) >= 2,
+      null,
+      {
+        timeout: 30_000,
+      },
+    )
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#blocks tbody tr')].some(
+          (r) => r.getAttribute('data-t100') !== '',
+        ),
+      null,
+      { timeout: 30_000 },
+    )
+    await page.waitForFunction(
+      () => Number(document.querySelector('#topology')?.getAttribute('data-path')) >= 1,
+      null,
+      {
+        timeout: 30_000,
+      },
+    )
+    expect(await page.textContent('#connection')).toContain('3/3 nodes up')
+    mkdirSync(artifacts, { recursive: true })
+    await page.screenshot({ path: `${artifacts}/bridge-e2e.png`, fullPage: true })
+  }, 120_000)
+})
