@@ -71,6 +71,22 @@ for (const [i, node] of nodes.entries()) {
   node.producing = producing
 }
 
+// The bridge watches every node (P2P, plus its API) and serves the page.
+const bridgePort = await freePort()
+const bridgeArgs = [
+  '--import',
+  'tsx',
+  '--conditions=@chronos/source',
+  join(root, 'apps/bridge/src/cli.ts'),
+]
+bridgeArgs.push('--listen', `127.0.0.1:${bridgePort}`)
+for (const node of nodes) bridgeArgs.push('--node', `${node.p2p}@${node.api}`)
+const bridgeLog = openSync(join(dir, 'bridge.log'), 'a')
+const bridge = spawn(process.execPath, bridgeArgs, {
+  cwd: root,
+  stdio: ['ignore', bridgeLog, bridgeLog],
+})
+
 console.log(
   `Chronos demo network: ${NODES} nodes, ${PRODUCERS} producing, ${ROUND_MS} ms rounds (data in .demo/)\n`,
 )
@@ -78,6 +94,7 @@ for (const node of nodes)
   console.log(
     `  ${node.name}  p2p ${node.p2p}  api http://${node.api}/status  ${node.producing ? 'producing' : ''}  log .demo/${node.name}.log`,
   )
+console.log(`\n  Watch it live: http://127.0.0.1:${bridgePort}/   (bridge log: .demo/bridge.log)`)
 console.log(
   '\nMetrics: http://<api>/metrics   Blocks: http://<api>/blocks/<height>   Ctrl-C stops the network.\n',
 )
@@ -103,7 +120,7 @@ async function stop() {
   clearInterval(poll)
   console.log('\nstopping...')
   await Promise.all(
-    nodes.map(
+    [...nodes, { child: bridge }].map(
       (node) =>
         new Promise((resolve) => {
           if (node.child.exitCode !== null) return resolve()

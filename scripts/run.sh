@@ -16,6 +16,19 @@ ensure_pnpm() {
   npm install --global --no-fund --no-audit "pnpm@${want_pnpm_major}" >/dev/null
 }
 
+# The bridge's end-to-end test drives the system Chromium (never a downloaded one).
+ensure_chromium() {
+  if [[ -x /usr/bin/chromium ]] || [[ -n "${CHROMIUM_PATH:-}" ]]; then
+    return
+  fi
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium with apt-get"
+    apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >/dev/null
+  else
+    echo "setup: chromium is missing and cannot be installed here (need root and apt-get); set CHROMIUM_PATH" >&2
+  fi
+}
+
 ensure_workspace() {
   ensure_pnpm
   COREPACK_ENABLE_STRICT=0 pnpm install --frozen-lockfile --reporter=append-only
@@ -24,12 +37,14 @@ ensure_workspace() {
 case "${1:-}" in
   test)
     ensure_workspace
+    ensure_chromium
     pnpm lint
     pnpm test
     node scripts/test-summary.mjs
     ;;
   demo)
     ensure_workspace
+    pnpm build
     pnpm demo
     ;;
   *)

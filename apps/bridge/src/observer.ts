@@ -138,7 +138,7 @@ export class Observer {
               height: status.height,
               head: status.head,
               producing: status.producing,
-              peers: status.peers.length,
+              peers: status.peers.filter((p) => p.address !== this.peers.address).length,
               source: 'api',
               up: true,
             })
@@ -161,6 +161,7 @@ export class Observer {
                 producer: o.producer,
                 transactions: o.transactions,
                 reported: true,
+                confirmed: o.kind === 'confirmed',
               })
             }
           } catch (error) {

@@ -48,6 +48,8 @@ export const blockViewSchema = z.object({
   producer: z.string().nullable(),
   transactions: z.number().nullable(),
   firstSeen: z.number(),
+  /** A node reported confirming it (candidates that lost stay false). */
+  confirmed: z.boolean(),
   reach: z.array(reachSchema),
   /** ms from the first sighting until 50 / 90 / 100 % of the nodes up had the block. */
   t50: z.number().nullable(),

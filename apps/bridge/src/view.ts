@@ -21,6 +21,8 @@ export interface Sighting {
   transactions?: number | null
   /** From the node's own report (API): authoritative over a P2P sighting. */
   reported?: boolean
+  /** The node confirmed it. */
+  confirmed?: boolean
 }
 
 interface BlockState {
@@ -130,6 +132,7 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
           producer: null,
           transactions: null,
           firstSeen: sighting.at,
+          confirmed: false,
           reach: [],
           t50: null,
           t90: null,
@@ -142,6 +145,7 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
         this.blocks.delete(this.blocks.keys().next().value as string)
     }
     const view = state.view
+    if (sighting.confirmed) view.confirmed = true
     view.height ??= sighting.height ?? null
     view.producer ??= sighting.producer ?? null
     view.transactions ??= sighting.transactions ?? null

@@ -8,6 +8,7 @@ export function BlockFeed({ blocks }: { blocks: BlockView[] }) {
       <thead>
         <tr>
           <th>height</th>
+          <th />
           <th>hash</th>
           <th>producer</th>
           <th>txs</th>
@@ -18,8 +19,11 @@ export function BlockFeed({ blocks }: { blocks: BlockView[] }) {
       </thead>
       <tbody>
         {blocks.slice(0, 15).map((b) => (
-          <tr key={b.hash} data-t100={b.t100 ?? ''}>
+          <tr key={b.hash} data-t100={b.t100 ?? ''} class={b.confirmed ? 'confirmed' : 'candidate'}>
             <td>{b.height ?? '?'}</td>
+            <td title={b.confirmed ? 'confirmed' : 'candidate (not confirmed)'}>
+              {b.confirmed ? '✓' : '·'}
+            </td>
             <td class="mono">{b.hash.slice(0, 10)}</td>
             <td class="mono">{b.producer ?? '?'}</td>
             <td>{b.transactions ?? '?'}</td>

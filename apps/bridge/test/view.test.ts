@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { type Delta, NetworkView } from '../src/index.js'
+
+const hash = (c: string) => c.repeat(64)
+
+describe('NetworkView', () => {
+  it('times how long a block takes to reach 50, 90 and 100 % of the nodes up', () => {
+    const view = new NetworkView()
+    for (const n of ['a', 'b', 'c', 'd']) view.updateNode(n, { height: 1, head: hash('1') })
+    view.observe('a', { hash: hash('x'), at: 1000, kind: 'produced', height: 2, producer: 'a' })
+    view.observe('b', { hash: hash('x'), at: 1040, kind: 'block', via: 'a' })
+    view.observe('c', { hash: hash('x'), at: 1030, kind: 'hash', via: 'a' })
+    let block = view.snapshot().blocks[0]!
+    expect([block.t50, block.t90, block.t100]).toEqual([40, null, null])
+    view.observe('c', { hash: hash('x'), at: 1090, kind: 'block', via: 'b' })
+    view.observe('d', { hash: hash('x'), at: 1100, kind: 'seen' })
+    block = view.snapshot().blocks[0]!
+    expect([block.t50, block.t90, block.t100]).toEqual([40, 100, 100])
+    expect(block.reach.find((r) => r.node === 'c')).toMatchObject({ kind: 'block', via: 'b' })
+    expect(block).toMatchObject({ height: 2, producer: 'a', confirmed: false })
+  })
+
+  it("prefers a node's own report over what the bridge saw over P2P", () => {
+    const view = new NetworkView()
+    view.observe('a', { hash: hash('x'), at: 2000, kind: 'seen' })
+    view.observe('a', {
+      hash: hash('x'),
+      at: 1500,
+      kind: 'block',
+      via: 'b',
+      reported: true,
+      confirmed: true,
+    })
+    const block = view.snapshot().blocks[0]!
+    expect(block.reach).toEqual([{ node: 'a', at: 1500, via: 'b', kind: 'block' }])
+    expect(block.confirmed).toBe(true)
+  })
+
+  it('reports forks, reorgs and nodes going down, and batches changes into one delta', () => {
+    const view = new NetworkView()
+    const deltas: Delta[] = []
+    view.on('delta', (d) => deltas.push(d))
+    view.updateNode('a', { height: 5, head: hash('a') })
+    view.updateNode('b', { height: 5, head: hash('b') })
+    view.updateNode('a', { height: 5, head: hash('b') })
+    view.nodeDown('b')
+    view.flush()
+    view.flush()
+    expect(deltas).toHaveLength(1)
+    expect(deltas[0]!.events!.map((e) => e.kind)).toEqual(['fork', 'reorg', 'node-down'])
+    expect(deltas[0]!.nodes!.map((n) => [n.address, n.up])).toEqual([
+      ['a', true],
+      ['b', false],
+    ])
+  })
+
+  it('keeps a bounded number of blocks', () => {
+    const view = new NetworkView({ maxBlocks: 3 })
+    for (let i = 0; i < 10; i++)
+      view.observe('a', { hash: String(i).repeat(64), at: i, kind: 'block' })
+    expect(view.snapshot().blocks.map((b) => b.hash[0])).toEqual(['7', '8', '9'])
+  })
+})
