@@ -30,7 +30,7 @@ afterAll(async () => {
 })
 
 describe('the observer page', () => {
-  it('shows 3 nodes at equal, rising heights, their links, and blocks spreading', async () => {
+  it('shows 3 nodes (one discovered) at equal, rising heights, their links, blocks spreading, and survives a bridge restart', async () => {
     expect(
       existsSync(staticDir),
       'the page is built by `pnpm build` (turbo builds it before this test)',
@@ -63,7 +63,8 @@ describe('the observer page', () => {
       targets.push({ p2p: node.address, api: apiAddress(api) })
     }
     const view = new NetworkView()
-    observer = new Observer({ view, targets, pollMs: 300 })
+    // The bridge is told of two nodes; it must find the third through their peer lists.
+    observer = new Observer({ view, targets: targets.slice(0, 2), pollMs: 300 })
     await observer.start()
     bridge = await startBridgeServer({ view, listen: '127.0.0.1:0', staticDir })
     browser = await chromium.launch({
@@ -120,5 +121,20 @@ describe('the observer page', () => {
     expect(await page.textContent('#connection')).toContain('3/3 nodes up')
     mkdirSync(artifacts, { recursive: true })
     await page.screenshot({ path: `${artifacts}/bridge-e2e.png`, fullPage: true })
+
+    // The bridge restarts on the same port: the page notices, reconnects and is live again.
+    const address = bridge.address
+    await bridge.close()
+    await page.waitForFunction(() =>
+      document.querySelector('#connection')?.textContent?.includes('reconnecting'),
+    )
+    bridge = await startBridgeServer({ view, listen: address, staticDir })
+    await page.waitForFunction(
+      () => document.querySelector('#connection')?.textContent?.includes('3/3 nodes up'),
+      null,
+      {
+        timeout: 30_000,
+      },
+    )
   }, 120_000)
 })

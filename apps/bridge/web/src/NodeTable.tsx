@@ -25,7 +25,13 @@ const COLUMNS: [Column, string][] = [
 
 export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
   const [sort, setSort] = useState<{ by: Column; desc: boolean }>({ by: 'address', desc: false })
-  const best = Math.max(0, ...nodes.filter((n) => n.up).map((n) => n.height ?? 0))
+  // The best height is one that at least two nodes report: a single node claiming a huge
+  // height (statuses are not authenticated) cannot make every other node look behind.
+  const heights = nodes
+    .filter((n) => n.up && n.height !== null)
+    .map((n) => n.height!)
+    .sort((a, b) => b - a)
+  const best = heights.length >= 2 ? heights[1]! : (heights[0] ?? 0)
   const value = (n: NodeView, c: Column): string | number | boolean =>
     c === 'lag'
       ? best - (n.height ?? 0)
@@ -63,7 +69,12 @@ export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
               <td class="mono">{n.address}</td>
               <td>{n.height ?? '–'}</td>
               <td class="mono">{n.head?.slice(0, 10) ?? '–'}</td>
-              <td class={lag > 0 ? 'lag' : 'ok'}>{n.up ? lag : '–'}</td>
+              <td
+                class={lag > 0 ? 'lag' : 'ok'}
+                title={lag < 0 ? 'ahead of every other node: unconfirmed' : ''}
+              >
+                {n.up ? (lag < 0 ? `+${-lag}?` : lag) : '–'}
+              </td>
               <td>{n.peers ?? '–'}</td>
               <td>{n.rttMs === null ? '–' : `${n.rttMs} ms`}</td>
               <td>{Math.max(0, Math.round((now - n.lastSeen) / 1000))} s ago</td>
