@@ -102,6 +102,33 @@ export function blockOnHead(
 const randomHash = () =>
   Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('')
 
+/** A well-formed block `ahead` heights above the head, on a parent nobody has. */
+function orphan(ctx: HostileContext, ahead: number, tag: string) {
+  return createBlock({
+    height: ctx.node.store.height() + ahead,
+    prevHash: randomHash(),
+    timestamp: Date.now(),
+    producer: `hostile-${tag}`,
+    transactions: [{ tag }],
+  })
+}
+
+/** Sends one well-formed block the node must drop (not a protocol error) and stay open. */
+const droppedBlock = (
+  name: string,
+  expected: string,
+  make: (ctx: HostileContext) => Block,
+): HostileCase => ({
+  name,
+  expected,
+  async run(ctx) {
+    const peer = await ctx.open({ handshake: true })
+    const block = make(ctx)
+    peer.send({ code: 'NEW_BLOCK', data: block })
+    return dropOutcome(ctx, peer, block.block_header.hash)
+  },
+})
+
 /** Sends a NEW_BLOCK whose JSON is `mutate`d after hashing. */
 const mutatedBlock = (
   name: string,
@@ -222,43 +249,15 @@ export const hostileCases: HostileCase[] = [
     delete b.transactions
   }),
   // Well-formed blocks the node must drop (no protocol error)
-  {
-    name: 'block one hour in the future',
-    expected: 'drop UNTIMELY',
-    async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const block = blockOnHead(ctx, { timestamp: Date.now() + 3_600_000, tag: 'future' })
-      peer.send({ code: 'NEW_BLOCK', data: block })
-      return dropOutcome(ctx, peer, block.block_header.hash)
-    },
-  },
-  {
-    name: 'block from an earlier round',
-    expected: 'drop LATE',
-    async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const block = blockOnHead(ctx, { rounds: -1, tag: 'late' })
-      peer.send({ code: 'NEW_BLOCK', data: block })
-      return dropOutcome(ctx, peer, block.block_header.hash)
-    },
-  },
-  {
-    name: 'block on a parent the node lacks (orphan)',
-    expected: 'drop ORPHAN',
-    async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const head = ctx.node.store.head()
-      const block = createBlock({
-        height: head.block_header.height + 5,
-        prevHash: randomHash(),
-        timestamp: Date.now(),
-        producer: 'hostile-orphan',
-        transactions: [],
-      })
-      peer.send({ code: 'NEW_BLOCK', data: block })
-      return dropOutcome(ctx, peer, block.block_header.hash)
-    },
-  },
+  droppedBlock('block one hour in the future', 'drop UNTIMELY', (ctx) =>
+    blockOnHead(ctx, { timestamp: Date.now() + 3_600_000, tag: 'future' }),
+  ),
+  droppedBlock('block from an earlier round', 'drop LATE', (ctx) =>
+    blockOnHead(ctx, { rounds: -1, tag: 'late' }),
+  ),
+  droppedBlock('block on a parent the node lacks (orphan)', 'drop ORPHAN', (ctx) =>
+    orphan(ctx, 5, 'orphan'),
+  ),
   {
     name: 'orphan flood: 500 blocks on unknown parents',
     expected: 'open, all dropped, store unchanged',
@@ -267,13 +266,7 @@ export const hostileCases: HostileCase[] = [
       const height = ctx.node.store.height()
       let last = ''
       for (let i = 0; i < 500; i++) {
-        const block = createBlock({
-          height: height + 2,
-          prevHash: randomHash(),
-          timestamp: Date.now(),
-          producer: 'hostile-flood',
-          transactions: [{ i }],
-        })
+        const block = orphan(ctx, 2, `flood-${i}`)
         last = block.block_header.hash
         peer.send({ code: 'NEW_BLOCK', data: block })
       }
