@@ -18,6 +18,17 @@ const params = {
 }
 const ours = await runPropagation({ ...params, flood: false })
 const flooding = await runPropagation({ ...params, flood: true })
+// The same over real TCP on loopback: 30 nodes, no added latency (it measures the stack itself).
+const overTcp = await runPropagation({
+  ...params,
+  nodes: env('CHRONOS_BENCH_TCP_NODES', 30),
+  blocks: Math.min(params.blocks, 30),
+  latencyMs: 0,
+  jitterMs: 0,
+  flood: false,
+  transport: 'tcp',
+})
+const tcpToAll = overTcp.reach.map((r) => r.p100)
 const toAll = ours.reach.map((r) => r.p100)
 const row = {
   p50_time_to_all_vs_ideal: percentile(toAll, 0.5) / ours.idealMs,
@@ -48,6 +59,9 @@ console.log(
     0.5,
   ).toFixed(0)} ms`,
 )
+console.log(
+  `  over TCP (${env('CHRONOS_BENCH_TCP_NODES', 30)} nodes, loopback): p50 to all ${percentile(tcpToAll, 0.5).toFixed(0)} ms, p99 ${percentile(tcpToAll, 0.99).toFixed(0)} ms, ${overTcp.hops} hops`,
+)
 for (const [key, value] of Object.entries(row))
   console.log(`  ${key.padEnd(26)} ${value.toFixed(3)}`)
 const path = writeResults('propagation', [], {
@@ -60,6 +74,16 @@ const path = writeResults('propagation', [], {
     flooding.reach.map((r) => r.p100),
     0.5,
   ),
+  tcp_30: {
+    p50_time_to_all_ms: percentile(tcpToAll, 0.5),
+    p99_time_to_all_ms: percentile(tcpToAll, 0.99),
+    hops: overTcp.hops,
+    full_blocks_per_node: overTcp.fullBlockDeliveries / env('CHRONOS_BENCH_TCP_NODES', 30),
+    blocks_reaching_all: overTcp.reach.filter(
+      (r) => r.reached === env('CHRONOS_BENCH_TCP_NODES', 30),
+    ).length,
+    blocks_measured: overTcp.reach.length,
+  },
   blocks_measured: ours.reach.length,
   blocks_reaching_all: ours.reach.filter((r) => r.reached === params.nodes).length,
   params,

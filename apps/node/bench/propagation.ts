@@ -3,8 +3,10 @@
 // and 100 % of nodes hold it as a candidate. The same topology is run a
 // second time with flooding (every block whole to every peer) as the
 // byte-count baseline.
+
+import { createServer } from 'node:net'
 import { createGenesis } from '@chronos/codec'
-import { memoryNetwork } from '@chronos/transport'
+import { memoryNetwork, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
@@ -21,6 +23,8 @@ export interface PropagationParams {
   bandwidthBytesPerSecond: number
   flood: boolean
   seed: number
+  /** `memory` (simulated links, default) or `tcp` (real sockets on loopback, no added latency). */
+  transport?: 'memory' | 'tcp'
 }
 
 export interface PropagationResult {
@@ -29,6 +33,7 @@ export interface PropagationResult {
   /** Per block: hops from the producer to the farthest node × (latency + serialization). */
   idealMs: number
   hops: number
+  /** Bytes put on links (memory transport only; NaN over TCP). */
   bytes: number
   fullBlockDeliveries: number
   blockBytes: number
@@ -63,7 +68,12 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
   })
   const random = rng(p.seed)
   const nodes: ChronosNode[] = []
-  const addresses = Array.from({ length: p.nodes }, (_, i) => `n${i}:7000`)
+  const overTcp = p.transport === 'tcp'
+  const addresses = overTcp
+    ? await Promise.all(
+        Array.from({ length: p.nodes }, async () => `127.0.0.1:${await freePort()}`),
+      )
+    : Array.from({ length: p.nodes }, (_, i) => `n${i}:7000`)
   const links = new Map<number, Set<number>>()
   for (let i = 0; i < p.nodes; i++) links.set(i, new Set())
   const dialsOf = (i: number) => {
@@ -101,7 +111,7 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
         config,
         genesis,
         logger: silent,
-        transport: network.transport({ host: `n${i}` }),
+        transport: overTcp ? tcpTransport() : network.transport({ host: `n${i}` }),
         db: new MemoryLevel({ valueEncoding: 'utf8' }),
         fullBlockPeers: p.flood ? (m) => m : undefined,
       }),
@@ -185,7 +195,7 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
     reach,
     idealMs: hops * (p.latencyMs + serializationMs),
     hops,
-    bytes,
+    bytes: overTcp ? Number.NaN : bytes,
     fullBlockDeliveries: fullBlockDeliveries / producedAt.size,
     blockBytes,
   }
@@ -194,4 +204,16 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
 export const percentile = (values: number[], q: number) => {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+}
+
+/** A loopback port free right now (the benchmark's nodes need their addresses before they start). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
 }
