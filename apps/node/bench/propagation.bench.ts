@@ -15,6 +15,8 @@ const params = {
   jitterMs: 10,
   bandwidthBytesPerSecond: 12_500_000,
   seed: 7,
+  progress: (line: string) =>
+    console.error(`  [${new Date().toISOString().slice(11, 19)}] ${line}`),
 }
 const ours = await runPropagation({ ...params, flood: false })
 const flooding = await runPropagation({ ...params, flood: true })

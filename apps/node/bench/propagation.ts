@@ -12,6 +12,8 @@ import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
 
 export interface PropagationParams {
+  /** Called with progress lines (benchmarks print them; tests pass nothing). */
+  progress?: (line: string) => void
   nodes: number
   /** Peers each node dials (dial-back roughly doubles its peer count). */
   dials: number
@@ -137,6 +139,10 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
       if (s.kind === 'block') fullBlockDeliveries++
     })
   }
+  const say = p.progress ?? (() => {})
+  say(
+    `${p.flood ? 'flooding' : 'gossip'} over ${p.transport ?? 'memory'}: starting ${p.nodes} nodes`,
+  )
   for (const node of nodes) await node.start()
   // Measure only once every node has its outbound peers ready.
   await new Promise<void>((resolve) => {
@@ -149,6 +155,7 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
     for (const node of nodes) node.peers.on('ready', check)
     check()
   })
+  say('all connected; measuring')
   bytes = 0
   fullBlockDeliveries = 0
   producedAt.clear()

@@ -1,6 +1,6 @@
 import type { Block } from '@chronos/codec'
 import type { PullBlock } from './ancestor.js'
-import { RangeUnavailableError } from './errors.js'
+import { RangeUnavailableError, SyncError } from './errors.js'
 
 export interface BlockSource {
   /** The peer's Status address. */
@@ -73,6 +73,7 @@ export class RangeDownload {
         this.pump()
         return result
       }
+      if (this.stopped) throw new SyncError('SYNC_ABORTED', 'the download was stopped')
       if (this.sources.size === 0) throw new RangeUnavailableError(this.expected)
       await new Promise<void>((resolve) => (this.wake = resolve))
     }

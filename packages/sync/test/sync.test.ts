@@ -56,6 +56,24 @@ describe('SyncEngine', () => {
     expect(progress.some((p) => p.blocksPerSecond > 0 && p.etaSeconds !== undefined)).toBe(true)
   })
 
+  it('stops promptly in the middle of a sync', async () => {
+    const source = await node({ blocks: main })
+    const fresh = await node({ window: 4 })
+    const halfway = new Promise<void>((resolve) => {
+      const off = fresh.store.onHead(({ head }) => {
+        if (head.block_header.height < 50) return
+        off()
+        resolve()
+      })
+    })
+    fresh.peers.connect(source.peers.address)
+    await halfway
+    fresh.sync.stop()
+    await fresh.sync.idle()
+    expect(fresh.sync.syncing).toBe(false)
+    expect(fresh.store.height()).toBeLessThan(300)
+  })
+
   it('spreads the range over several peers and finishes when one of them dies mid-sync', async () => {
     const sources = await Promise.all([1, 2, 3].map(() => node({ blocks: main })))
     const fresh = await node({ window: 16 })
