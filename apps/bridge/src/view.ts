@@ -59,14 +59,6 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
     this.maxNodes = options.maxNodes ?? 1000
   }
 
-  get nodeCount(): number {
-    return this.nodes.size
-  }
-
-  node(address: string): NodeView | undefined {
-    return this.nodes.get(address)
-  }
-
   /** Merges what is known of a node; detects reorgs (its head moved back or sideways) and forks. */
   updateNode(address: string, fields: Partial<Omit<NodeView, 'address'>>): void {
     const before = this.nodes.get(address)

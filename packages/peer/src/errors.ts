@@ -19,8 +19,6 @@ export const PEER_CLOSE_REASONS = {
   REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   /** The SHAKEHAND exchange did not complete in time. */
   HANDSHAKE_TIMEOUT: 'HANDSHAKE_TIMEOUT',
-  /** The Client pipelined more requests than we hold answers for. */
-  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** The peer's address is temporarily refused after repeated errors. */
   BANNED: 'BANNED',
   /** A newer connection from the same peer address replaced this one. */
@@ -47,7 +45,6 @@ export const PENALISED_REASONS: ReadonlySet<string> = new Set([
   PEER_CLOSE_REASONS.WRONG_ROLE,
   PEER_CLOSE_REASONS.UNEXPECTED_ANSWER,
   PEER_CLOSE_REASONS.MALFORMED_BLOCK,
-  PEER_CLOSE_REASONS.TOO_MANY_REQUESTS,
   PEER_CLOSE_REASONS.INVALID_BLOCK,
 ])
 

@@ -385,7 +385,6 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
 
   private noteStatus(peer: Peer, status: Status): void {
     peer.status = status
-    peer.statusAt = performance.now()
     this.emit('status', peer, status)
   }
 

@@ -16,8 +16,6 @@ export class Peer {
   readonly inbound = new Set<ServerSession>()
   /** The newest Status it sent, on either connection. */
   status: Status | undefined
-  /** performance.now() when `status` arrived. */
-  statusAt = 0
 
   constructor(
     readonly address: string,

@@ -7,14 +7,10 @@ import { join } from 'node:path'
 import { openChainStore } from '@chronos/chain-store'
 import { PeerManager } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
-import { benchChain } from './bench-chain.js'
+import { buildChain, genesis } from '../test/helpers.js'
 
-const [blocks, listeners, genesisTime] = process.argv.slice(2).map(Number) as [
-  number,
-  number,
-  number,
-]
-const { genesis, chain } = benchChain(blocks, genesisTime)
+const [blocks, listeners] = process.argv.slice(2).map(Number) as [number, number]
+const chain = buildChain(genesis, blocks, 'bench', 20)
 const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-source-'))
 const store = await openChainStore({ genesis, location: dir })
 await store.reorg(0, chain)

@@ -12,12 +12,11 @@ import { type ChainStore, openChainStore } from '@chronos/chain-store'
 import { PeerManager } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { SyncEngine } from '../src/index.js'
-import { benchChain, ROUND_MS } from './bench-chain.js'
+import { buildChain, genesis } from '../test/helpers.js'
 
 const BLOCKS = Number(process.env.CHRONOS_BENCH_BLOCKS ?? 10_000)
 const WINDOW = Number(process.env.CHRONOS_BENCH_WINDOW ?? 64)
-const genesisTime = Date.now() - (BLOCKS + 10) * ROUND_MS
-const { genesis, chain } = benchChain(BLOCKS, genesisTime)
+const chain = buildChain(genesis, BLOCKS, 'bench', 20)
 
 async function withStore<T>(work: (store: ChainStore) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-sync-'))
@@ -47,7 +46,6 @@ const sourceProcess = spawn(
     fileURLToPath(new URL('source-node.ts', import.meta.url)),
     String(BLOCKS),
     '4',
-    String(genesisTime),
   ],
   { stdio: ['pipe', 'pipe', 'inherit'] },
 )

@@ -55,33 +55,21 @@ async function dropOutcome(ctx: HostileContext, peer: RawPeer, hash: string): Pr
   return `drop ${String(record.reason)}${alive ? '' : ' (closed)'}`
 }
 
-const afterHandshake = (
-  name: string,
-  expected: string,
-  payload: (ctx: HostileContext) => Buffer,
-): HostileCase => ({
-  name,
-  expected,
-  async run(ctx) {
-    const peer = await ctx.open({ handshake: true })
-    peer.write(payload(ctx))
-    return closeOutcome(ctx, peer)
-  },
-})
+/** A case that sends `payload` (after a SHAKEHAND exchange when `handshake`) and expects a close. */
+const closesOn =
+  (handshake: boolean) =>
+  (name: string, expected: string, payload: (ctx: HostileContext) => Buffer): HostileCase => ({
+    name,
+    expected,
+    async run(ctx) {
+      const peer = await ctx.open({ handshake })
+      peer.write(payload(ctx))
+      return closeOutcome(ctx, peer)
+    },
+  })
 
-const beforeHandshake = (
-  name: string,
-  expected: string,
-  payload: (ctx: HostileContext) => Buffer,
-): HostileCase => ({
-  name,
-  expected,
-  async run(ctx) {
-    const peer = await ctx.open()
-    peer.write(payload(ctx))
-    return closeOutcome(ctx, peer)
-  },
-})
+const afterHandshake = closesOn(true)
+const beforeHandshake = closesOn(false)
 
 /** A well-formed block on the node's head, in the current round (or shifted by `rounds`). */
 export function blockOnHead(
