@@ -13,6 +13,8 @@ export interface HostileContext {
   open(options?: { handshake?: boolean; local?: string }): Promise<RawPeer>
   status(overrides?: Record<string, unknown>): Record<string, unknown>
   find(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord | undefined>
+  /** The node's log line closing `peer`: only lines logged since `peer` was opened count. */
+  closeRecord(peer: RawPeer, timeoutMs: number): Promise<LogRecord | undefined>
   maxBodyBytes: number
 }
 
@@ -32,10 +34,7 @@ async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string>
     peer.close()
     return 'stayed open'
   }
-  const record = await ctx.find(
-    (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
-    5_000,
-  )
+  const record = await ctx.closeRecord(peer, 5_000)
   if (!record) return 'closed, no log line'
   return `close ${String(record.code ?? record.reason)}`
 }
@@ -342,10 +341,7 @@ export const hostileCases: HostileCase[] = [
       const heapBefore = process.memoryUsage().heapUsed
       // Each answer is a full block; never read, they back up in the node's buffers.
       for (let i = 0; i < 200_000; i++) peer.send({ code: 'PULL_BLOCK', data: 1 + (i % 20) })
-      const record = await ctx.find(
-        (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
-        3_000,
-      )
+      const record = await ctx.closeRecord(peer, 3_000)
       const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
       peer.close()
       if (record) return `close ${String(record.code ?? record.reason)}`

@@ -19,6 +19,9 @@ const dir = tempDir('chronos-hostile-')
 let node: ChronosNode
 let context: HostileContext
 let nextPort = 1
+/** The log position at which each raw peer was opened. */
+const openedAt = new WeakMap<RawPeer, number>()
+let caseStartedAt = 0
 const table: { input: string; expected: string; observed: string; probeMs: number }[] = []
 
 beforeAll(async () => {
@@ -44,7 +47,14 @@ beforeAll(async () => {
     node,
     genesis,
     maxBodyBytes: MAX_BODY,
-    find: capture.find,
+    // Only what the current case caused counts.
+    find: (match, timeoutMs) => capture.find(match, timeoutMs, caseStartedAt),
+    closeRecord: (peer, timeoutMs) =>
+      capture.find(
+        (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
+        timeoutMs,
+        openedAt.get(peer) ?? 0,
+      ),
     // Each hostile connection claims its own address, so penalties of one case never ban the next.
     status: (overrides = {}) => {
       const status: Record<string, unknown> = {
@@ -59,7 +69,9 @@ beforeAll(async () => {
     },
     async open(options = {}) {
       nextPort++
+      const mark = capture.mark()
       const peer = await RawPeer.connect(node.address, options.local)
+      openedAt.set(peer, mark)
       if (options.handshake) {
         peer.send({ code: 'SHAKEHAND', data: context.status() })
         if (!(await peer.next('SHAKEHAND'))) throw new Error('handshake refused')
@@ -98,6 +110,7 @@ describe('a node under hostile input', () => {
 
   for (const hostile of hostileCases) {
     it(`${hostile.name}: ${hostile.expected}`, async () => {
+      caseStartedAt = capture.mark()
       const observed = await hostile.run(context)
       const probeMs = await honestHandshake()
       table.push({ input: hostile.name, expected: hostile.expected, observed, probeMs })
