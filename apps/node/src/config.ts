@@ -29,6 +29,8 @@ export const limitsSchema = z.strictObject({
     .default(8 * 1024 * 1024),
   /** The status beat. The spec allows at most 5 s. */
   statusIntervalMs: z.number().int().min(50).max(5_000).default(2_000),
+  /** SHAKEHAND exchange deadline, both directions. */
+  handshakeTimeoutMs: z.number().int().min(100).default(5_000),
   /** Unanswered request deadline. */
   requestTimeoutMs: z.number().int().min(100).default(10_000),
   /** PULL_BLOCKs in flight during sync. */

@@ -96,6 +96,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         maxInbound: limits.maxInbound,
         knownSetSize: limits.knownSetSize,
         statusIntervalMs: limits.statusIntervalMs,
+        handshakeTimeoutMs: limits.handshakeTimeoutMs,
         requestTimeoutMs: limits.requestTimeoutMs,
         banMs: limits.banMs,
         reconnectMaxMs: limits.reconnectMaxMs,

@@ -170,9 +170,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
           )
           return
         }
+        this.remoteStatus = message.data
         this.shift()
         this.rttMs = performance.now() - expected.sentAt
-        this.remoteStatus = message.data
         expected.settle.resolve(message.data)
         this.emit('status', message.data)
         return
@@ -240,6 +240,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private armTimer(): void {
     const oldest = this.pending[this.head]
     if (this.timer || !oldest || !this.open) return
+    // The opening SHAKEHAND has its own deadline (handshake()), and its own reason.
+    if (this.remoteStatus === undefined) return
     const limit = this.context.limits.requestTimeoutMs
     const left = Math.max(0, oldest.sentAt + limit - performance.now())
     this.timer = setTimeout(

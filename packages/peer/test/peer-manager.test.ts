@@ -220,6 +220,27 @@ describe('PeerManager', () => {
     await listener.close()
   })
 
+  it('a Server that never answers the opening SHAKEHAND is closed for HANDSHAKE_TIMEOUT, not REQUEST_TIMEOUT', async () => {
+    const listener = await tcpTransport().listen('127.0.0.1:0', (server) => {
+      void server.closed.then((info) => serverClosed(info.initiator))
+    })
+    let serverClosed!: (initiator: string) => void
+    const closedBy = new Promise<string>((resolve) => (serverClosed = resolve))
+    const logged: Record<string, unknown>[] = []
+    const capture = (fields: object) => void logged.push(fields as Record<string, unknown>)
+    // The request deadline is the shorter one: the handshake's own must still decide.
+    await startManager({
+      peers: [listener.address],
+      limits: { handshakeTimeoutMs: 300, requestTimeoutMs: 100 },
+      logger: { debug() {}, info: capture, warn: capture, error: capture },
+    })
+    expect(await closedBy).toBe('remote')
+    expect(logged).toContainEqual(
+      expect.objectContaining({ peer: listener.address, reason: 'HANDSHAKE_TIMEOUT' }),
+    )
+    await listener.close()
+  })
+
   it('redials a configured peer that went away, once it is back', async () => {
     const a = await startManager()
     const address = a.address

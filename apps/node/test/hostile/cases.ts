@@ -11,6 +11,8 @@ export interface HostileContext {
   genesis: Block
   /** A fresh raw connection; with `handshake`, it has exchanged SHAKEHANDs as a peer at a unique address. */
   open(options?: { handshake?: boolean; local?: string }): Promise<RawPeer>
+  /** Makes the node dial a fresh raw server; resolves once the node's SHAKEHAND has arrived. */
+  dialedBy(): Promise<RawPeer>
   status(overrides?: Record<string, unknown>): Record<string, unknown>
   find(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord | undefined>
   /** The node's log line closing `peer`: only lines logged since `peer` was opened count. */
@@ -132,6 +134,42 @@ const shakehandWith = (name: string, expected: string, overrides: Record<string,
   beforeHandshake(name, expected, (ctx) =>
     jsonFrame({ code: 'SHAKEHAND', data: ctx.status(overrides) }),
   )
+
+/** The node dials a hostile Server, which does what `script` says after the node's SHAKEHAND. */
+const hostileServer = (
+  name: string,
+  expected: string,
+  script: (ctx: HostileContext, server: RawPeer) => void | Promise<void>,
+): HostileCase => ({
+  name,
+  expected,
+  async run(ctx) {
+    const server = await ctx.dialedBy()
+    await script(ctx, server)
+    return closeOutcome(ctx, server)
+  },
+})
+
+const answerShakehand = (ctx: HostileContext, server: RawPeer, overrides = {}) =>
+  server.send({ code: 'SHAKEHAND', data: ctx.status(overrides) })
+
+/** A Server claiming a longer chain: it answers each PULL_BLOCK the node sends with `answer`. */
+const longerChainServer = (
+  name: string,
+  expected: string,
+  answer: (ctx: HostileContext, height: number) => Promise<unknown>,
+) =>
+  hostileServer(name, expected, async (ctx, server) => {
+    answerShakehand(ctx, server, { height: ctx.node.store.height() + 10, head: randomHash() })
+    for (let pull = await server.next('PULL_BLOCK'); pull; pull = await server.next('PULL_BLOCK'))
+      server.send({ code: 'PUSH_BLOCK', data: await answer(ctx, pull.data as number) })
+  })
+
+/** The block the node holds at `height`, or a well-formed stand-in above its head. */
+async function blockAt(ctx: HostileContext, height: number): Promise<Block> {
+  const stored = await ctx.node.store.getByHeight(height)
+  return stored ?? orphan(ctx, height - ctx.node.store.height(), `at-${height}`)
+}
 
 export const hostileCases: HostileCase[] = [
   // Framing
@@ -315,6 +353,70 @@ export const hostileCases: HostileCase[] = [
       return `${alive ? 'open' : 'closed'}, ${dropped === 200 ? 'dropped each time' : `dropped ${dropped}`}, ${taken ? `taken ${taken}` : 'never taken'}`
     },
   },
+  // A hostile Server: the node dialed it
+  hostileServer(
+    'Server answers SHAKEHAND naming another genesis',
+    'close GENESIS_MISMATCH',
+    (ctx, server) =>
+      answerShakehand(ctx, server, {
+        genesis: createGenesis({ network: 'elsewhere', roundMs: 1000, timestamp: 1 }).block_header
+          .hash,
+      }),
+  ),
+  hostileServer('Server never answers SHAKEHAND', 'close HANDSHAKE_TIMEOUT', () => {}),
+  hostileServer(
+    'Server answers with a frame over the limit',
+    'close FRAME_TOO_LARGE',
+    (ctx, server) => {
+      const header = Buffer.alloc(4)
+      header.writeUInt32BE(ctx.maxBodyBytes + 1)
+      server.write(header)
+    },
+  ),
+  hostileServer(
+    'GET_BLOCK flood from a Server: 1,000 unsolicited',
+    'close UNEXPECTED_ANSWER',
+    (ctx, server) => {
+      answerShakehand(ctx, server)
+      for (let i = 0; i < 1000; i++) server.send({ code: 'GET_BLOCK', data: randomHash() })
+    },
+  ),
+  hostileServer(
+    'BLOCK_KNOWN from a Server, unsolicited',
+    'close UNEXPECTED_ANSWER',
+    (ctx, server) => {
+      answerShakehand(ctx, server)
+      server.send({ code: 'BLOCK_KNOWN', data: randomHash() })
+    },
+  ),
+  hostileServer('NEW_BLOCK from a Server', 'close WRONG_ROLE', (ctx, server) => {
+    answerShakehand(ctx, server)
+    server.send({ code: 'NEW_BLOCK', data: blockOnHead(ctx, { tag: 'server' }) })
+  }),
+  hostileServer('PULL_BLOCK from a Server', 'close WRONG_ROLE', (ctx, server) => {
+    answerShakehand(ctx, server)
+    server.send({ code: 'PULL_BLOCK', data: 1 })
+  }),
+  longerChainServer(
+    'Server claims a longer chain, serves malformed blocks',
+    'close MALFORMED_BLOCK',
+    async (ctx, height) => {
+      const block = JSON.parse(JSON.stringify(await blockAt(ctx, height))) as Block
+      block.transactions.push({ tampered: true })
+      return block
+    },
+  ),
+  longerChainServer(
+    'Server answers PULL_BLOCK with another height',
+    'close UNEXPECTED_ANSWER',
+    (ctx, height) => blockAt(ctx, height === 1 ? 2 : height - 1),
+  ),
+  hostileServer(
+    'Server claims a longer chain, never answers PULL_BLOCK',
+    'close REQUEST_TIMEOUT',
+    (ctx, server) =>
+      answerShakehand(ctx, server, { height: ctx.node.store.height() + 10, head: randomHash() }),
+  ),
   // Stalls
   beforeHandshake('half a frame, then silence (slowloris)', 'close FRAME_TIMEOUT', () =>
     jsonFrame({

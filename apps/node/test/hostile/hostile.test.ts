@@ -34,6 +34,8 @@ beforeAll(async () => {
       limits: {
         maxBodyBytes: MAX_BODY,
         frameTimeoutMs: 500,
+        handshakeTimeoutMs: 1000,
+        requestTimeoutMs: 1000,
         banMs: 1000,
         reconnectMaxMs: 60_000,
         maxInboundPerHost: 64,
@@ -77,6 +79,16 @@ beforeAll(async () => {
         if (!(await peer.next('SHAKEHAND'))) throw new Error('handshake refused')
       }
       return peer
+    },
+    async dialedBy() {
+      nextPort++
+      const mark = capture.mark()
+      const { address, accepted } = await RawPeer.listen()
+      node.peers.connect(address)
+      const server = await accepted
+      openedAt.set(server, mark)
+      if (!(await server.next('SHAKEHAND'))) throw new Error('the node did not send SHAKEHAND')
+      return server
     },
   }
 })

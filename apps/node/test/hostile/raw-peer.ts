@@ -1,7 +1,8 @@
 // A raw TCP peer that can send anything: bytes, frames of any body, or
 // protocol messages. It reads what the node sends back with the codec's
-// decoder, and can stop reading altogether.
-import { connect, type Socket } from 'node:net'
+// decoder, and can stop reading altogether. It either dials the node (a
+// hostile Client) or waits for the node to dial it (a hostile Server).
+import { connect, createServer, type Socket } from 'node:net'
 import { type Message, MessageDecoder } from '@chronos/codec'
 
 export function frameOf(body: string | Buffer): Buffer {
@@ -49,6 +50,26 @@ export class RawPeer {
       socket.once('connect', () => resolve(new RawPeer(socket)))
       socket.once('error', reject)
     })
+  }
+
+  /**
+   * Listens on loopback for one connection from the node: `address` is
+   * what to make it dial; `accepted` resolves with our end once it has.
+   */
+  static async listen(): Promise<{ address: string; accepted: Promise<RawPeer> }> {
+    const server = createServer()
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => resolve())
+    })
+    const { port } = server.address() as { port: number }
+    const accepted = new Promise<RawPeer>((resolve) =>
+      server.once('connection', (socket) => {
+        server.close()
+        resolve(new RawPeer(socket))
+      }),
+    )
+    return { address: `127.0.0.1:${port}`, accepted }
   }
 
   get isClosed(): boolean {
