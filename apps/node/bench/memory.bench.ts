@@ -9,6 +9,7 @@ const params = {
   checkpoints: [small, large],
   speed: Number(process.env.CHRONOS_BENCH_SPEED ?? 10),
   roundMs: 100,
+  snapshotDir: process.env.CHRONOS_BENCH_HEAP_SNAPSHOTS,
 }
 const [first, last] = await runMemory(params)
 const ratio = last!.heapPerNode / first!.heapPerNode

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { writeHeapSnapshot } from 'node:v8'
 import { createGenesis } from '@chronos/codec'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
@@ -16,6 +17,8 @@ export interface MemoryParams {
   /** Virtual ms per real ms. */
   speed: number
   roundMs: number
+  /** When set, a heap snapshot is written here at each checkpoint (to attribute growth). */
+  snapshotDir?: string
 }
 
 export async function runMemory(
@@ -61,6 +64,7 @@ export async function runMemory(
         })
       })
       gc()
+      if (p.snapshotDir) writeHeapSnapshot(join(p.snapshotDir, `heap-${height}.heapsnapshot`))
       results.push({ height, heapPerNode: process.memoryUsage().heapUsed / nodes.length })
     }
     return results

@@ -3,6 +3,11 @@
 // and 100 % of nodes hold it as a candidate. The same topology is run a
 // second time with flooding (every block whole to every peer) as the
 // byte-count baseline.
+//
+// Over the in-memory transport the run is on virtual time (virtual-time.ts):
+// 200 nodes share one thread, and on the real clock their CPU work would
+// queue up and be counted as network delay. Over TCP it runs on the real
+// clock and so measures the whole stack, CPU included.
 
 import { createServer } from 'node:net'
 import { createGenesis } from '@chronos/codec'
@@ -10,6 +15,8 @@ import { memoryNetwork, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
+import { runSpecModel } from './spec-model.js'
+import { installVirtualTime } from './virtual-time.js'
 
 export interface PropagationParams {
   /** Called with progress lines (benchmarks print them; tests pass nothing). */
@@ -20,13 +27,17 @@ export interface PropagationParams {
   blocks: number
   transactions: number
   roundMs: number
+  /** Mean one-way latency of a simulated link. */
   latencyMs: number
+  /** Each message's latency is uniform in latencyMs ± jitterMs. */
   jitterMs: number
   bandwidthBytesPerSecond: number
   flood: boolean
   seed: number
   /** `memory` (simulated links, default) or `tcp` (real sockets on loopback, no added latency). */
   transport?: 'memory' | 'tcp'
+  /** Memory transport only: `real` runs on the wall clock instead of virtual time. */
+  clock?: 'virtual' | 'real'
 }
 
 export interface PropagationResult {
@@ -39,6 +50,8 @@ export interface PropagationResult {
   bytes: number
   fullBlockDeliveries: number
   blockBytes: number
+  /** The same topology and link conditions under the spec's rule with free CPU (spec-model.ts). */
+  model: { timeToAll: number[]; fullBlockDeliveries: number }
 }
 
 const silent = pino({ level: 'silent' })
@@ -52,10 +65,21 @@ function rng(seed: number) {
 }
 
 export async function runPropagation(p: PropagationParams): Promise<PropagationResult> {
+  const virtual = p.transport !== 'tcp' && p.clock !== 'real' ? installVirtualTime() : undefined
+  try {
+    return await propagate(p)
+  } finally {
+    virtual?.uninstall()
+  }
+}
+
+async function propagate(p: PropagationParams): Promise<PropagationResult> {
   let bytes = 0
+  // "50 ms with 10 ms jitter" as netem means it: uniform in [40, 60). The transport's jitter
+  // is one-sided (delay = latency + [0, jitter)), hence the translation.
   const network = memoryNetwork({
-    latencyMs: p.latencyMs,
-    jitterMs: p.jitterMs,
+    latencyMs: p.latencyMs - p.jitterMs,
+    jitterMs: 2 * p.jitterMs,
     bandwidthBytesPerSecond: p.bandwidthBytesPerSecond,
     seed: p.seed,
     onTransmit: (t) => {
@@ -136,7 +160,7 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
       seen.set(block.block_header.hash, times)
     })
     node.gossip.on('sent', (s) => {
-      if (s.kind === 'block') fullBlockDeliveries++
+      if (s.kind === 'block' && producedAt.has(s.hash)) fullBlockDeliveries++
     })
   }
   const say = p.progress ?? (() => {})
@@ -144,11 +168,11 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
     `${p.flood ? 'flooding' : 'gossip'} over ${p.transport ?? 'memory'}: starting ${p.nodes} nodes`,
   )
   for (const node of nodes) await node.start()
-  // Measure only once every node has its outbound peers ready.
+  // Measure only once every link is usable both ways: the peers a node dialed and the
+  // ones that dialed it (it dials them back); before that the graph is sparser than `links`.
   await new Promise<void>((resolve) => {
-    const wanted = Math.min(p.dials, p.nodes - 1)
     const check = () => {
-      if (!nodes.every((n) => n.peers.readyPeers().length >= wanted)) return
+      if (!nodes.every((n, i) => n.peers.readyPeers().length >= links.get(i)!.size)) return
       for (const node of nodes) node.peers.off('ready', check)
       resolve()
     }
@@ -165,6 +189,7 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
     const off = nodes[0]!.store.onHead(({ head }) => {
       if (head.block_header.height < startHeight + p.blocks) return
       measuring = false
+      nodes[0]!.setProducing(false)
       off()
       resolve()
     })
@@ -198,6 +223,14 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
   }
   const hops = Math.max(...distance.values())
   const serializationMs = (blockBytes * 1000) / p.bandwidthBytesPerSecond
+  const model = runSpecModel({
+    links,
+    blocks: p.blocks,
+    latencyMs: p.latencyMs - p.jitterMs,
+    jitterMs: 2 * p.jitterMs,
+    blockSerializationMs: serializationMs,
+    seed: p.seed,
+  })
   return {
     reach,
     idealMs: hops * (p.latencyMs + serializationMs),
@@ -205,6 +238,7 @@ export async function runPropagation(p: PropagationParams): Promise<PropagationR
     bytes: overTcp ? Number.NaN : bytes,
     fullBlockDeliveries: fullBlockDeliveries / producedAt.size,
     blockBytes,
+    model: { timeToAll: model.timeToAll, fullBlockDeliveries: model.fullBlocksPerNode * p.nodes },
   }
 }
 

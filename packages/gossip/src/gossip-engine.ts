@@ -291,7 +291,11 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     try {
       await this.store.append(pick)
       this.emit('confirmed', pick, round)
-      this.peers.beatAll()
+      // Our new head is news only to a peer that may not hold the block: one we sent it
+      // (or its hash) to, or that sent it to us, confirms the same block itself; the
+      // periodic beat still reaches everyone within the status interval.
+      const hash = pick.block_header.hash
+      this.peers.beatAll((peer) => !peer.known.has(hash))
     } catch (error) {
       this.logger.warn({ err: (error as Error).message, round }, 'confirmation failed')
       this.emit('empty', round)

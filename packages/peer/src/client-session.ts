@@ -36,6 +36,7 @@ export interface ClientSessionEvents {
  */
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
   remoteStatus: Status | undefined
+  private sentShakehand = false
   /** Round-trip time of the last SHAKEHAND, ms. */
   rttMs: number | undefined
   private readonly pending: Pending[] = []
@@ -85,9 +86,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   shakehand(): Promise<Status> {
+    const opening = !this.sentShakehand
+    this.sentShakehand = true
     return this.request<Status>((settle, sentAt) => ({ code: 'SHAKEHAND', sentAt, settle }), {
       code: 'SHAKEHAND',
-      data: this.context.localStatus(),
+      data: this.context.localStatus(opening),
     })
   }
 

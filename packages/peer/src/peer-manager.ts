@@ -128,7 +128,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       genesisHash: options.chain().genesis,
       logger: this.logger,
       limits: this.limits,
-      localStatus: () => ({ ...options.chain(), timestamp: Date.now(), address: this.address }),
+      localStatus: (opening) => {
+        const { genesis, ...chain } = options.chain()
+        const named = opening && genesis !== undefined ? { genesis } : {}
+        return { ...chain, ...named, timestamp: Date.now(), address: this.address }
+      },
     }
   }
 
@@ -185,9 +189,10 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     return this.peersByAddress.get(address)
   }
 
-  /** Sends a SHAKEHAND to every ready peer now (e.g. after our head moved). */
-  beatAll(): void {
-    for (const peer of this.peersByAddress.values()) if (peer.ready) peer.outbound!.beat()
+  /** Sends a SHAKEHAND now to every ready peer (or those `which` picks), e.g. after our head moved. */
+  beatAll(which: (peer: Peer) => boolean = () => true): void {
+    for (const peer of this.peersByAddress.values())
+      if (peer.ready && which(peer)) peer.outbound!.beat()
   }
 
   /** Dials `address` unless we are connected, dialing, capped, or it is banned or ourselves. */

@@ -84,8 +84,9 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
           )
           return
         }
+        const opening = this.remoteStatus === undefined
         this.remoteStatus = status
-        this.answer({ code: 'SHAKEHAND', data: this.context.localStatus() })
+        this.answer({ code: 'SHAKEHAND', data: this.context.localStatus(opening) })
         this.emit('status', status)
         return
       }

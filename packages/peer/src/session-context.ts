@@ -3,8 +3,12 @@ import type { Logger } from '@chronos/transport'
 
 /** What a session needs from the node around it. */
 export interface SessionContext {
-  /** Our Status as of now (sent in every SHAKEHAND). */
-  localStatus(): Status
+  /**
+   * Our Status as of now, for a SHAKEHAND. `opening`: the first of the
+   * connection, which names our genesis; later ones leave it out, since it
+   * cannot change and the peer has already checked it.
+   */
+  localStatus(opening: boolean): Status
   /**
    * Our genesis hash: a peer naming another one is on another network.
    * Undefined for an observer that follows whatever network it joins.
