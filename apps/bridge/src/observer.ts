@@ -31,15 +31,17 @@ interface ApiStatus {
 interface ApiObservation {
   seq: number
   at: number
-  kind: 'produced' | 'block' | 'hash' | 'confirmed'
+  kind: 'produced' | 'block' | 'hash' | 'confirmed' | 'reorg'
   hash: string
   height?: number
   producer?: string
   transactions?: number
   from?: string
+  forkHeight?: number
+  removed?: number
 }
 
-const KIND: Record<ApiObservation['kind'], Reach['kind']> = {
+const KIND: Record<Exclude<ApiObservation['kind'], 'reorg'>, Reach['kind']> = {
   produced: 'produced',
   block: 'block',
   hash: 'hash',
@@ -152,6 +154,15 @@ export class Observer {
             )) as ApiObservation[]
             for (const o of seen) {
               source.after = Math.max(source.after, o.seq)
+              if (o.kind === 'reorg') {
+                this.view.reorg(status.address, {
+                  forkHeight: o.forkHeight ?? 0,
+                  removed: o.removed ?? 0,
+                  height: o.height ?? 0,
+                  head: o.hash,
+                })
+                continue
+              }
               this.view.observe(status.address, {
                 hash: o.hash,
                 at: o.at,

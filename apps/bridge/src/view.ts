@@ -78,7 +78,14 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
       up: fields.up ?? true,
     }
     if (before && !before.up && next.up) this.event('node-up', address, 'reachable again')
-    if (before?.head && next.head && before.head !== next.head && before.height !== null) {
+    // Our own nodes report their reorgs exactly (reorg()); for others, infer them.
+    if (
+      next.source !== 'api' &&
+      before?.head &&
+      next.head &&
+      before.head !== next.head &&
+      before.height !== null
+    ) {
       const height = next.height ?? 0
       if (height <= before.height)
         this.event(
@@ -90,6 +97,15 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
     this.nodes.set(address, next)
     this.changedNodes.add(address)
     this.detectFork(next)
+  }
+
+  /** A node reported replacing `removed` blocks above `forkHeight` (its new head at `height`). */
+  reorg(address: string, r: { forkHeight: number; removed: number; height: number; head: string }) {
+    this.event(
+      'reorg',
+      address,
+      `replaced ${r.removed} block${r.removed === 1 ? '' : 's'} above ${r.forkHeight}; head ${r.height}:${r.head.slice(0, 8)}`,
+    )
   }
 
   nodeDown(address: string): void {

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { createGenesis } from '@chronos/codec'
+import { type Block, createGenesis } from '@chronos/codec'
 import { apiAddress, ChronosNode, resolveConfig, startApi } from '@chronos/node'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
@@ -29,6 +29,48 @@ afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()))
 })
 
+/** One headless Chromium for the file, launched on first use. */
+async function headless(): Promise<Browser> {
+  browser ??= await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  })
+  return browser
+}
+
+/** A node of `genesis` with its API; the bridge watches it through both. */
+async function ourNode(genesis: Block, peers: string[], produce = true) {
+  const config = resolveConfig(
+    {},
+    {
+      data: '(memory)',
+      genesis: '(memory)',
+      listen: '127.0.0.1:0',
+      peers,
+      produce,
+      txRate: 10,
+      limits: { statusIntervalMs: 250 },
+    },
+  )
+  const node = await ChronosNode.open({
+    config,
+    genesis,
+    logger: pino({ level: 'silent' }),
+    db: new MemoryLevel({ valueEncoding: 'utf8' }),
+  })
+  await node.start()
+  nodes.push(node)
+  const api = await startApi(node, '127.0.0.1:0')
+  apis.push(api)
+  return { node, target: { p2p: node.address, api: apiAddress(api) } }
+}
+
 describe('the observer page', () => {
   it('shows 3 nodes (one discovered) at equal, rising heights, their links, blocks spreading, and survives a bridge restart', async () => {
     expect(
@@ -37,47 +79,22 @@ describe('the observer page', () => {
     ).toBe(true)
     const genesis = createGenesis({ network: 'bridge-e2e', roundMs: 600, timestamp: Date.now() })
     const targets: { p2p: string; api: string }[] = []
-    for (let i = 0; i < 3; i++) {
-      const config = resolveConfig(
-        {},
-        {
-          data: '(memory)',
-          genesis: '(memory)',
-          listen: '127.0.0.1:0',
-          peers: targets.map((t) => t.p2p),
-          produce: i < 2,
-          txRate: 10,
-          limits: { statusIntervalMs: 250 },
-        },
+    for (let i = 0; i < 3; i++)
+      targets.push(
+        (
+          await ourNode(
+            genesis,
+            targets.map((t) => t.p2p),
+            i < 2,
+          )
+        ).target,
       )
-      const node = await ChronosNode.open({
-        config,
-        genesis,
-        logger: pino({ level: 'silent' }),
-        db: new MemoryLevel({ valueEncoding: 'utf8' }),
-      })
-      await node.start()
-      nodes.push(node)
-      const api = await startApi(node, '127.0.0.1:0')
-      apis.push(api)
-      targets.push({ p2p: node.address, api: apiAddress(api) })
-    }
     const view = new NetworkView()
     // The bridge is told of two nodes; it must find the third through their peer lists.
     observer = new Observer({ view, targets: targets.slice(0, 2), pollMs: 300 })
     await observer.start()
     bridge = await startBridgeServer({ view, listen: '127.0.0.1:0', staticDir })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+    const page = await (await headless()).newPage({ viewport: { width: 1400, height: 900 } })
     await page.goto(`http://${bridge.address}/`)
 
     const equalHeights = (above: number) =>
@@ -137,4 +154,28 @@ describe('the observer page', () => {
       },
     )
   }, 120_000)
+  it('shows a fork between two isolated producers, then the reorg when they meet', async () => {
+    const genesis = createGenesis({ network: 'bridge-fork', roundMs: 600, timestamp: Date.now() })
+    const x = await ourNode(genesis, [])
+    const y = await ourNode(genesis, [])
+    const view = new NetworkView()
+    const watcher = new Observer({ view, targets: [x.target, y.target], pollMs: 300 })
+    await watcher.start()
+    const server = await startBridgeServer({ view, listen: '127.0.0.1:0', staticDir })
+    try {
+      const page = await (await headless()).newPage({ viewport: { width: 1400, height: 900 } })
+      await page.goto(`http://${server.address}/`)
+      // Each confirms its own block per round: same heights, different heads.
+      await page.waitForSelector('.events li.fork', { timeout: 30_000 })
+      x.node.peers.connect(y.node.address)
+      // They meet; the worse chain is replaced, and that node reports the reorg.
+      await page.waitForSelector('.events li.reorg', { timeout: 30_000 })
+      const reorg = (await page.textContent('.events li.reorg')) ?? ''
+      expect(reorg).toMatch(/replaced \d+ blocks? above \d+/)
+      await page.screenshot({ path: `${artifacts}/bridge-fork.png`, fullPage: true })
+    } finally {
+      await server.close()
+      await watcher.stop()
+    }
+  }, 90_000)
 })

@@ -54,6 +54,21 @@ describe('NetworkView', () => {
     ])
   })
 
+  it("takes our nodes' own reorg reports instead of guessing from their heads", () => {
+    const view = new NetworkView()
+    const deltas: Delta[] = []
+    view.on('delta', (d) => deltas.push(d))
+    view.updateNode('ours', { height: 7, head: hash('x'), source: 'api' })
+    // A move to a longer fork looks like progress from the head alone; the report says otherwise.
+    view.updateNode('ours', { height: 8, head: hash('y'), source: 'api' })
+    view.updateNode('ours', { height: 7, head: hash('z'), source: 'api' })
+    view.reorg('ours', { forkHeight: 5, removed: 2, height: 8, head: hash('y') })
+    view.flush()
+    const events = deltas[0]!.events!
+    expect(events.map((e) => e.kind)).toEqual(['reorg'])
+    expect(events[0]!.detail).toContain('replaced 2 blocks above 5')
+  })
+
   it('keeps a bounded number of blocks', () => {
     const view = new NetworkView({ maxBlocks: 3 })
     for (let i = 0; i < 10; i++)

@@ -37,6 +37,14 @@ export const limitsSchema = z.strictObject({
   syncWindow: z.number().int().min(1).default(64),
   /** How long an announcer has to deliver a block before the next one is asked. */
   fetchTimeoutMs: z.number().int().min(10).default(1_000),
+  /** Announced hashes being fetched at once (GET_BLOCK with fallback). */
+  maxFetches: z.number().int().min(1).default(1024),
+  /** Candidates of the current round kept, to serve GET_BLOCK. */
+  maxCandidates: z.number().int().min(1).default(256),
+  /** Blocks of a later round held until it starts. */
+  maxFutureBlocks: z.number().int().min(0).default(64),
+  /** Candidate hashes remembered, to answer BLOCK_KNOWN for blocks we saw but did not confirm. */
+  maxRememberedHashes: z.number().int().min(1).default(1024),
   /** Transactions waiting in the mempool. */
   mempoolSize: z.number().int().min(1).default(10_000),
   /** Transactions per produced block. */

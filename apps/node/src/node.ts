@@ -123,6 +123,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       peers: this.peers,
       now,
       fetchTimeoutMs: limits.fetchTimeoutMs,
+      maxFetches: limits.maxFetches,
+      maxCandidates: limits.maxCandidates,
+      maxFutureBlocks: limits.maxFutureBlocks,
+      maxRememberedHashes: limits.maxRememberedHashes,
       onOrphan: (peer) => this.sync.hint(peer),
       produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
@@ -231,7 +235,13 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     m.height.set(this.store.height())
     this.store.onHead(({ head, forkHeight, removed }) => {
       m.height.set(head.block_header.height)
-      if (removed.length) m.reorgs.inc()
+      if (removed.length) {
+        m.reorgs.inc()
+        this.observations.add('reorg', head.block_header.hash, head, undefined, {
+          forkHeight,
+          removed: removed.length,
+        })
+      }
       void this.addedSince(forkHeight, head).then((added) => {
         this.mempool.headChanged(added, removed)
         m.mempool.set(this.mempool.size)

@@ -1,7 +1,7 @@
 import type { Block } from '@chronos/codec'
 
 /** How a node first learned of a block. */
-export type ObservationKind = 'produced' | 'block' | 'hash' | 'confirmed'
+export type ObservationKind = 'produced' | 'block' | 'hash' | 'confirmed' | 'reorg'
 
 export interface Observation {
   seq: number
@@ -14,6 +14,9 @@ export interface Observation {
   transactions?: number
   /** The peer it came from, when it came from one. */
   from?: string
+  /** A reorg: the height below the replaced blocks, and how many were replaced. */
+  forkHeight?: number
+  removed?: number
 }
 
 /**
@@ -27,8 +30,15 @@ export class ObservationLog {
 
   constructor(private readonly capacity = 2048) {}
 
-  add(kind: ObservationKind, hash: string, block?: Block, from?: string): void {
+  add(
+    kind: ObservationKind,
+    hash: string,
+    block?: Block,
+    from?: string,
+    reorg?: { forkHeight: number; removed: number },
+  ): void {
     this.entries.push({
+      ...reorg,
       seq: ++this.seq,
       at: Date.now(),
       kind,

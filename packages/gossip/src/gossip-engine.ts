@@ -54,7 +54,11 @@ export interface GossipOptions {
   fetchTimeoutMs?: number
   /** Hashes tracked as being fetched. Default 1024. */
   maxFetches?: number
-  /** Candidate hashes remembered, to answer BLOCK_KNOWN. Default 4096. */
+  /**
+   * Candidate hashes remembered, to answer BLOCK_KNOWN. Default 1024: four
+   * rounds even at the candidate cap, and an announcement older than that
+   * is of a late block anyway.
+   */
   maxRememberedHashes?: number
   /** Candidates of the current round kept (to serve GET_BLOCK). Default 256. */
   maxCandidates?: number
@@ -121,7 +125,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     this.random = options.random ?? Math.random
     this.logger = options.logger ?? silentLogger
     this.fetches = new FetchTracker(options.fetchTimeoutMs ?? 1000, options.maxFetches ?? 1024)
-    this.remembered = new KnownSet(options.maxRememberedHashes ?? 4096)
+    this.remembered = new KnownSet(options.maxRememberedHashes ?? 1024)
     this.maxCandidates = options.maxCandidates ?? 256
     this.maxFutureBlocks = options.maxFutureBlocks ?? 64
     this.fullBlockPeers = options.fullBlockPeers ?? ((m) => fanout(m).fullBlock)
