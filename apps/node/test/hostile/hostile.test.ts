@@ -2,6 +2,8 @@
 // (TCP on loopback, LevelDB on disk). After each input an honest peer must
 // still get its SHAKEHAND answered within 2 s and the store must be
 // unchanged; at the end the whole table is printed.
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { Block } from '@chronos/codec'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ChronosNode, resolveConfig } from '../../src/index.js'
@@ -22,7 +24,22 @@ let nextPort = 1
 /** The log position at which each raw peer was opened. */
 const openedAt = new WeakMap<RawPeer, number>()
 let caseStartedAt = 0
-const table: { input: string; expected: string; observed: string; probeMs: number }[] = []
+const table: {
+  input: string
+  expected: string
+  observed: string
+  probeMs: number
+  heapMb: number
+}[] = []
+
+// The heap is read after a full collection, so that what is left is what the node keeps.
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
+const heapMb = () => {
+  collectGarbage()
+  return process.memoryUsage().heapUsed / 2 ** 20
+}
+let heapAtStart = 0
 
 beforeAll(async () => {
   const config = resolveConfig(
@@ -45,6 +62,7 @@ beforeAll(async () => {
   node = await ChronosNode.open({ config, genesis, logger: capture.logger })
   await node.store.appendMany(chain)
   await node.start()
+  heapAtStart = heapMb()
   context = {
     node,
     genesis,
@@ -95,11 +113,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   console.log(`\nhostile-peer suite against ${node.address}:`)
-  const widths = [44, 44, 44]
+  const widths = [44, 44, 44, 18]
   const row = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ')
-  console.log(row(['input', 'expected', 'observed', 'honest SHAKEHAND']))
+  console.log(row(['input', 'expected', 'observed', 'honest SHAKEHAND', 'heap after']))
   for (const r of table)
-    console.log(row([r.input, r.expected, r.observed, `${r.probeMs.toFixed(0)} ms`]))
+    console.log(
+      row([
+        r.input,
+        r.expected,
+        r.observed,
+        `${r.probeMs.toFixed(0)} ms`,
+        `${r.heapMb.toFixed(1)} MiB`,
+      ]),
+    )
   await node.stop()
   dir.remove()
 })
@@ -125,7 +151,13 @@ describe('a node under hostile input', () => {
       caseStartedAt = capture.mark()
       const observed = await hostile.run(context)
       const probeMs = await honestHandshake()
-      table.push({ input: hostile.name, expected: hostile.expected, observed, probeMs })
+      table.push({
+        input: hostile.name,
+        expected: hostile.expected,
+        observed,
+        probeMs,
+        heapMb: heapMb(),
+      })
       expect(observed).toBe(hostile.expected)
       expect(probeMs).toBeLessThan(2000)
       expect(node.store.head().block_header.hash).toBe(chain.at(-1)!.block_header.hash)
@@ -134,5 +166,11 @@ describe('a node under hostile input', () => {
 
   it('keeps its store intact through all of it', async () => {
     expect(await node.store.verify()).toMatchObject({ ok: true, height: 20 })
+  })
+
+  it('keeps its memory bounded through all of it', () => {
+    // Generous: the test's own log capture holds up to 50,000 records. A flood that the
+    // node buffered (answers, fetches, orphans) would cost hundreds of MiB.
+    expect(heapMb() - heapAtStart).toBeLessThan(64)
   })
 })
