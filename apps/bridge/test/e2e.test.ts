@@ -5,12 +5,11 @@ import { existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { type Block, createGenesis } from '@chronos/codec'
-import { apiAddress, ChronosNode, resolveConfig, startApi } from '@chronos/node'
-import { MemoryLevel } from 'memory-level'
-import { pino } from 'pino'
+import { apiAddress, type ChronosNode, startApi } from '@chronos/node'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type BridgeServer, NetworkView, Observer, startBridgeServer } from '../src/index.js'
+import { startNode } from './nodes.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const staticDir = fileURLToPath(new URL('../dist-web', import.meta.url))
@@ -46,25 +45,7 @@ async function headless(): Promise<Browser> {
 
 /** A node of `genesis` with its API; the bridge watches it through both. */
 async function ourNode(genesis: Block, peers: string[], produce = true) {
-  const config = resolveConfig(
-    {},
-    {
-      data: '(memory)',
-      genesis: '(memory)',
-      listen: '127.0.0.1:0',
-      peers,
-      produce,
-      txRate: 10,
-      limits: { statusIntervalMs: 250 },
-    },
-  )
-  const node = await ChronosNode.open({
-    config,
-    genesis,
-    logger: pino({ level: 'silent' }),
-    db: new MemoryLevel({ valueEncoding: 'utf8' }),
-  })
-  await node.start()
+  const node = await startNode(genesis, { peers, produce })
   nodes.push(node)
   const api = await startApi(node, '127.0.0.1:0')
   apis.push(api)

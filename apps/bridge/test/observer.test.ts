@@ -1,12 +1,11 @@
 // The bridge watching nodes through the P2P protocol alone: no API, so all
 // it knows comes from Status beats (height, head, round trip) and from the
 // blocks and hashes the nodes gossip to it as to any peer.
-import { createGenesis } from '@chronos/codec'
-import { ChronosNode, resolveConfig } from '@chronos/node'
-import { MemoryLevel } from 'memory-level'
-import { pino } from 'pino'
+import { type Block, createGenesis } from '@chronos/codec'
+import type { ChronosNode } from '@chronos/node'
 import { afterAll, describe, expect, it } from 'vitest'
 import { NetworkView, Observer } from '../src/index.js'
+import { startNode } from './nodes.js'
 
 const nodes: ChronosNode[] = []
 let observer: Observer | undefined
@@ -16,26 +15,8 @@ afterAll(async () => {
   await Promise.all(nodes.map((n) => n.stop()))
 })
 
-async function startNode(genesis: ReturnType<typeof createGenesis>, peers: string[]) {
-  const config = resolveConfig(
-    {},
-    {
-      data: '(memory)',
-      genesis: '(memory)',
-      listen: '127.0.0.1:0',
-      peers,
-      produce: true,
-      txRate: 5,
-      limits: { statusIntervalMs: 250 },
-    },
-  )
-  const node = await ChronosNode.open({
-    config,
-    genesis,
-    logger: pino({ level: 'silent' }),
-    db: new MemoryLevel({ valueEncoding: 'utf8' }),
-  })
-  await node.start()
+async function producer(genesis: Block, peers: string[]) {
+  const node = await startNode(genesis, { peers, txRate: 5 })
   nodes.push(node)
   return node
 }
@@ -56,8 +37,8 @@ function until(view: NetworkView, condition: () => boolean): Promise<void> {
 describe('the observer over P2P only', () => {
   it("follows two API-less nodes' heights, heads and round trips, and sees their blocks spread", async () => {
     const genesis = createGenesis({ network: 'observer-p2p', roundMs: 400, timestamp: Date.now() })
-    const a = await startNode(genesis, [])
-    const b = await startNode(genesis, [a.address])
+    const a = await producer(genesis, [])
+    const b = await producer(genesis, [a.address])
     const view = new NetworkView()
     observer = new Observer({ view, targets: [{ p2p: a.address }, { p2p: b.address }] })
     const flushing = setInterval(() => view.flush(), 50)
