@@ -1,3 +1,5 @@
+// Our nodes' API shapes: types only, erased at build (the bridge reads the API over HTTP).
+import type { NodeStatus, Observation, ObservationKind } from '@chronos/node'
 import { KnownSet, PeerManager } from '@chronos/peer'
 import { type Logger, silentLogger, type Transport, tcpTransport } from '@chronos/transport'
 import type { Reach } from './protocol.js'
@@ -20,28 +22,7 @@ export interface ObserverOptions {
   logger?: Logger
 }
 
-interface ApiStatus {
-  address: string
-  height: number
-  head: string
-  producing: boolean
-  peers: { address: string }[]
-}
-
-interface ApiObservation {
-  seq: number
-  at: number
-  kind: 'produced' | 'block' | 'hash' | 'confirmed' | 'reorg'
-  hash: string
-  height?: number
-  producer?: string
-  transactions?: number
-  from?: string
-  forkHeight?: number
-  removed?: number
-}
-
-const KIND: Record<Exclude<ApiObservation['kind'], 'reorg'>, Reach['kind']> = {
+const KIND: Record<Exclude<ObservationKind, 'reorg'>, Reach['kind']> = {
   produced: 'produced',
   block: 'block',
   hash: 'hash',
@@ -135,7 +116,7 @@ export class Observer {
       await Promise.all(
         [...this.apis].map(async ([p2p, source]) => {
           try {
-            const status = (await getJson(`http://${source.api}/status`)) as ApiStatus
+            const status = (await getJson(`http://${source.api}/status`)) as NodeStatus
             this.view.updateNode(status.address, {
               height: status.height,
               head: status.head,
@@ -151,7 +132,7 @@ export class Observer {
             }
             const seen = (await getJson(
               `http://${source.api}/observations?after=${source.after}`,
-            )) as ApiObservation[]
+            )) as Observation[]
             for (const o of seen) {
               source.after = Math.max(source.after, o.seq)
               if (o.kind === 'reorg') {

@@ -237,7 +237,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       m.height.set(head.block_header.height)
       if (removed.length) {
         m.reorgs.inc()
-        this.observations.add('reorg', head.block_header.hash, head, undefined, {
+        this.observations.add('reorg', head.block_header.hash, head, {
           forkHeight,
           removed: removed.length,
         })
@@ -267,10 +267,11 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     })
     this.gossip.on('candidate', (block, info) => {
       m.candidates.inc({ selected: String(info.selected) })
-      if (info.from) this.observations.add('block', block.block_header.hash, block, info.from)
+      if (info.from)
+        this.observations.add('block', block.block_header.hash, block, { from: info.from })
     })
     this.gossip.on('announced', (hash, info) =>
-      this.observations.add('hash', hash, undefined, info.from),
+      this.observations.add('hash', hash, undefined, { from: info.from }),
     )
     this.gossip.on('dropped', (_block, info) => m.dropped.inc({ reason: info.reason }))
     this.gossip.on('sent', (info) => m.sent.inc({ kind: info.kind }))

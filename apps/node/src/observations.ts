@@ -34,11 +34,10 @@ export class ObservationLog {
     kind: ObservationKind,
     hash: string,
     block?: Block,
-    from?: string,
-    reorg?: { forkHeight: number; removed: number },
+    details: Pick<Observation, 'from' | 'forkHeight' | 'removed'> = {},
   ): void {
     this.entries.push({
-      ...reorg,
+      ...details,
       seq: ++this.seq,
       at: Date.now(),
       kind,
@@ -46,7 +45,6 @@ export class ObservationLog {
       height: block?.block_header.height,
       producer: block?.block_header.producer,
       transactions: block?.transactions.length,
-      from,
     })
     if (this.entries.length > this.capacity)
       this.entries.splice(0, this.entries.length - this.capacity)

@@ -36,7 +36,6 @@ export interface ClientSessionEvents {
  */
 export class ClientSession extends EventEmitter<ClientSessionEvents> {
   remoteStatus: Status | undefined
-  private sentShakehand = false
   /** Round-trip time of the last SHAKEHAND, ms. */
   rttMs: number | undefined
   private readonly pending: Pending[] = []
@@ -64,7 +63,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
 
   /** Sends the first SHAKEHAND and resolves with the Server's Status. */
   handshake(): Promise<Status> {
-    const answer = this.shakehand()
+    const answer = this.shakehand(true)
     const limit = this.context.limits.handshakeTimeoutMs
     const timer = setTimeout(
       () =>
@@ -85,9 +84,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.shakehand().catch(() => {})
   }
 
-  shakehand(): Promise<Status> {
-    const opening = !this.sentShakehand
-    this.sentShakehand = true
+  /** A SHAKEHAND; `opening` only for the first of the connection (handshake()). */
+  shakehand(opening = false): Promise<Status> {
     return this.request<Status>((settle, sentAt) => ({ code: 'SHAKEHAND', sentAt, settle }), {
       code: 'SHAKEHAND',
       data: this.context.localStatus(opening),

@@ -14,9 +14,8 @@ export interface HostileContext {
   /** Makes the node dial a fresh raw server; resolves once the node's SHAKEHAND has arrived. */
   dialedBy(): Promise<RawPeer>
   status(overrides?: Record<string, unknown>): Record<string, unknown>
+  /** The first log record of the current case that matches (ports get reused across cases). */
   find(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord | undefined>
-  /** The node's log line closing `peer`: only lines logged since `peer` was opened count. */
-  closeRecord(peer: RawPeer, timeoutMs: number): Promise<LogRecord | undefined>
   maxBodyBytes: number
 }
 
@@ -25,6 +24,13 @@ export interface HostileCase {
   expected: string
   run(ctx: HostileContext): Promise<string>
 }
+
+/** The node's log line closing `peer`. */
+const closeRecord = (ctx: HostileContext, peer: RawPeer, timeoutMs: number) =>
+  ctx.find(
+    (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
+    timeoutMs,
+  )
 
 /** Waits for the node to close `peer` and reads the logged reason. */
 async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string> {
@@ -36,7 +42,7 @@ async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string>
     peer.close()
     return 'stayed open'
   }
-  const record = await ctx.closeRecord(peer, 5_000)
+  const record = await closeRecord(ctx, peer, 5_000)
   if (!record) return 'closed, no log line'
   return `close ${String(record.code ?? record.reason)}`
 }
@@ -443,7 +449,7 @@ export const hostileCases: HostileCase[] = [
       const heapBefore = process.memoryUsage().heapUsed
       // Each answer is a full block; never read, they back up in the node's buffers.
       for (let i = 0; i < 200_000; i++) peer.send({ code: 'PULL_BLOCK', data: 1 + (i % 20) })
-      const record = await ctx.closeRecord(peer, 3_000)
+      const record = await closeRecord(ctx, peer, 3_000)
       const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
       peer.close()
       if (record) return `close ${String(record.code ?? record.reason)}`

@@ -21,8 +21,6 @@ const dir = tempDir('chronos-hostile-')
 let node: ChronosNode
 let context: HostileContext
 let nextPort = 1
-/** The log position at which each raw peer was opened. */
-const openedAt = new WeakMap<RawPeer, number>()
 let caseStartedAt = 0
 const table: {
   input: string
@@ -69,12 +67,6 @@ beforeAll(async () => {
     maxBodyBytes: MAX_BODY,
     // Only what the current case caused counts.
     find: (match, timeoutMs) => capture.find(match, timeoutMs, caseStartedAt),
-    closeRecord: (peer, timeoutMs) =>
-      capture.find(
-        (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
-        timeoutMs,
-        openedAt.get(peer) ?? 0,
-      ),
     // Each hostile connection claims its own address, so penalties of one case never ban the next.
     status: (overrides = {}) => {
       const status: Record<string, unknown> = {
@@ -89,9 +81,7 @@ beforeAll(async () => {
     },
     async open(options = {}) {
       nextPort++
-      const mark = capture.mark()
       const peer = await RawPeer.connect(node.address, options.local)
-      openedAt.set(peer, mark)
       if (options.handshake) {
         peer.send({ code: 'SHAKEHAND', data: context.status() })
         if (!(await peer.next('SHAKEHAND'))) throw new Error('handshake refused')
@@ -100,11 +90,9 @@ beforeAll(async () => {
     },
     async dialedBy() {
       nextPort++
-      const mark = capture.mark()
       const { address, accepted } = await RawPeer.listen()
       node.peers.connect(address)
       const server = await accepted
-      openedAt.set(server, mark)
       if (!(await server.next('SHAKEHAND'))) throw new Error('the node did not send SHAKEHAND')
       return server
     },
