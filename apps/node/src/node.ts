@@ -32,6 +32,8 @@ export interface PeerView {
   height: number | undefined
   head: string | undefined
   knownSetSize: number
+  /** Last SHAKEHAND round trip on our outbound connection, in ms; undefined before the first. */
+  rttMs: number | undefined
 }
 
 export interface NodeStatus {
@@ -220,6 +222,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         height: peer.status?.height,
         head: peer.status?.head,
         knownSetSize: peer.known.size,
+        rttMs: peer.outbound?.rttMs,
       })),
     }
   }

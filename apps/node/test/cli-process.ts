@@ -30,19 +30,34 @@ export function run(args: string[], prefix: string[] = []) {
   child.stdout!.on('data', (chunk) => (stdout += chunk))
   child.stderr!.on('data', (chunk) => (stderr += chunk))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  /** Resolves with the first JSON log line for which `match` holds. */
-  const logLine = (match: (line: Record<string, unknown>) => boolean) =>
+  /** Where the log is now, for `logLine` to look only past it. */
+  const mark = () => stdout.length
+  /** Resolves with the first JSON log line (past `after`, a `mark()`) for which `match` holds. */
+  const logLine = (match: (line: Record<string, unknown>) => boolean, after = 0) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
+      let scanned = after
       const scan = () => {
-        for (const line of stdout.split('\n')) {
+        // Only whole lines past those already looked at.
+        const end = stdout.lastIndexOf('\n') + 1
+        if (end <= scanned) return
+        const lines = stdout.slice(scanned, end).split('\n')
+        scanned = end
+        for (const line of lines) {
           if (!line.startsWith('{')) continue
           const record = JSON.parse(line) as Record<string, unknown>
-          if (match(record)) return resolve(record)
+          if (match(record)) return settle(() => resolve(record))
         }
       }
+      const exit = () =>
+        settle(() => reject(new Error(`exited before the log line; stderr: ${stderr}`)))
+      const settle = (finish: () => void) => {
+        child.stdout!.off('data', scan)
+        child.off('exit', exit)
+        finish()
+      }
       child.stdout!.on('data', scan)
-      child.on('exit', () => reject(new Error(`exited before the log line; stderr: ${stderr}`)))
+      child.on('exit', exit)
       scan()
     })
-  return { child, exited, logLine, output: () => ({ stdout, stderr }) }
+  return { child, exited, logLine, mark, output: () => ({ stdout, stderr }) }
 }

@@ -1,9 +1,16 @@
-// Network namespaces joined by veth links, for multi-host tests (Linux, as
-// root). Two bridges in a "switch" namespace, one per half of the nodes,
-// joined by one link that a test takes down to partition the network.
-import { execFileSync } from 'node:child_process'
+// Network namespaces joined by links, for multi-host tests (Linux, as root).
+// Two bridges in a "switch" namespace, one per half of the nodes, joined by
+// one link that a test takes down to partition the network. Every node's link
+// can be shaped with latency and loss: by tc netem where the kernel has it,
+// else by a user-space link emulator (link-emulator.py) over TAP devices.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { accessSync, constants } from 'node:fs'
+import { createInterface, type Interface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' }).toString()
+const emulatorScript = fileURLToPath(new URL('./link-emulator.py', import.meta.url))
 
 /** Why namespaces cannot be used here, or undefined when they can. */
 export function netnsUnavailable(): string | undefined {
@@ -24,19 +31,36 @@ export function netnsUnavailable(): string | undefined {
   return undefined
 }
 
-/** Why tc netem cannot shape links here (e.g. a kernel without sch_netem), or undefined. */
-export function netemUnavailable(): string | undefined {
+/** Latency and loss on a node's link, applied to what the node sends (as netem on its egress). */
+export interface LinkShape {
+  delayMs: number
+  /** Uniform, ± around delayMs. */
+  jitterMs: number
+  lossPercent: number
+}
+
+export type Shaper =
+  | { kind: 'netem' }
+  /** User-space emulation, with the reason netem could not be used. */
+  | { kind: 'emulator'; why: string }
+  | { kind: 'none'; why: string }
+
+/** How links can be shaped on this machine: netem first, then the user-space emulator. */
+export function chooseShaper(): Shaper {
+  const noNetem = netemUnavailable()
+  if (!noNetem) return { kind: 'netem' }
+  const noEmulator = emulatorUnavailable()
+  if (!noEmulator) return { kind: 'emulator', why: noNetem }
+  return { kind: 'none', why: `${noNetem}; ${noEmulator}` }
+}
+
+function netemUnavailable(): string | undefined {
   const probe = `chrnetem${process.pid}`
   try {
     ip('netns', 'add', probe)
     ip('-n', probe, 'link', 'set', 'lo', 'up')
-    execFileSync(
-      'ip',
-      ['netns', 'exec', probe, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'],
-      {
-        stdio: 'pipe',
-      },
-    )
+    const shape = ['netns', 'exec', probe, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem']
+    execFileSync('ip', [...shape, 'delay', '1ms'], { stdio: 'pipe' })
     return undefined
   } catch (error) {
     return `tc netem failed: ${(error as Error & { stderr?: Buffer }).stderr?.toString().trim() || (error as Error).message}`
@@ -47,24 +71,54 @@ export function netemUnavailable(): string | undefined {
   }
 }
 
+function emulatorUnavailable(): string | undefined {
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK)
+  } catch {
+    return 'no /dev/net/tun for the user-space emulator'
+  }
+  try {
+    execFileSync('python3', ['--version'], { stdio: 'pipe' })
+  } catch {
+    return 'no python3 for the user-space emulator'
+  }
+  return undefined
+}
+
+/** What the shaping did so far, summed over every node's link. */
+export interface ShapingCounters {
+  /** Frames the shaper saw leave nodes, dropped ones included. */
+  shaped: number
+  dropped: number
+}
+
 export interface Topology {
   namespaces: string[]
   addresses: string[]
+  shaper: Shaper['kind']
   partition(): void
   heal(): void
+  counters(): Promise<ShapingCounters>
   destroy(): void
 }
 
 /**
- * `count` node namespaces, the first half on bridge A, the rest on bridge
- * B; `netem` (e.g. delay and loss) shapes every node's link when given.
+ * `count` node namespaces, the first half on bridge A, the rest on bridge B;
+ * `shape` is applied to every node's link when given, by `shaper`.
  */
-export function buildTopology(count: number, netem: string[] | undefined): Topology {
+export async function buildTopology(
+  count: number,
+  shape?: { link: LinkShape; shaper: Shaper },
+): Promise<Topology> {
   const tag = (process.pid % 10_000).toString()
   const sw = `chr${tag}sw`
   const namespaces = Array.from({ length: count }, (_, i) => `chr${tag}n${i}`)
   const addresses = namespaces.map((_, i) => `10.77.0.${i + 1}`)
+  const links = namespaces.map((ns, i) => ({ ns, inner: `c${tag}v${i}`, outer: `c${tag}s${i}` }))
+  const shaper = shape?.shaper.kind ?? 'none'
+  let emulator: Emulator | undefined
   const destroy = () => {
+    emulator?.child.kill('SIGTERM')
     for (const ns of [sw, ...namespaces]) {
       try {
         ip('netns', 'del', ns)
@@ -81,21 +135,29 @@ export function buildTopology(count: number, netem: string[] | undefined): Topol
     ip('-n', sw, 'link', 'add', 'ab0', 'type', 'veth', 'peer', 'name', 'ab1')
     ip('-n', sw, 'link', 'set', 'ab0', 'master', 'bra', 'up')
     ip('-n', sw, 'link', 'set', 'ab1', 'master', 'brb', 'up')
-    namespaces.forEach((ns, i) => {
+    links.forEach(({ ns, inner, outer }, i) => {
       ip('netns', 'add', ns)
-      const [inner, outer] = [`c${tag}v${i}`, `c${tag}s${i}`]
-      ip('link', 'add', inner, 'type', 'veth', 'peer', 'name', outer)
-      ip('link', 'set', inner, 'netns', ns)
-      ip('link', 'set', outer, 'netns', sw)
+      if (shaper === 'emulator') {
+        // Two TAPs, one each side, that the emulator joins as a wire would.
+        ip('-n', ns, 'tuntap', 'add', 'mode', 'tap', 'name', inner)
+        ip('-n', sw, 'tuntap', 'add', 'mode', 'tap', 'name', outer)
+      } else {
+        ip('link', 'add', inner, 'type', 'veth', 'peer', 'name', outer)
+        ip('link', 'set', inner, 'netns', ns)
+        ip('link', 'set', outer, 'netns', sw)
+      }
       ip('-n', ns, 'addr', 'add', `${addresses[i]}/24`, 'dev', inner)
       ip('-n', ns, 'link', 'set', inner, 'up')
       ip('-n', ns, 'link', 'set', 'lo', 'up')
       ip('-n', sw, 'link', 'set', outer, 'master', i < count / 2 ? 'bra' : 'brb', 'up')
-      if (netem) {
-        const shape = ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', inner, 'root', 'netem']
-        execFileSync('ip', [...shape, ...netem])
+      if (shape && shaper === 'netem') {
+        const { delayMs, jitterMs, lossPercent } = shape.link
+        const qdisc = ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', inner, 'root', 'netem']
+        qdisc.push('delay', `${delayMs}ms`, `${jitterMs}ms`, 'loss', `${lossPercent}%`)
+        execFileSync('ip', qdisc, { stdio: 'pipe' })
       }
     })
+    if (shape && shaper === 'emulator') emulator = await startEmulator(shape.link, links, sw)
   } catch (error) {
     destroy()
     throw error
@@ -103,8 +165,62 @@ export function buildTopology(count: number, netem: string[] | undefined): Topol
   return {
     namespaces,
     addresses,
+    shaper,
     partition: () => ip('-n', sw, 'link', 'set', 'ab0', 'down'),
     heal: () => ip('-n', sw, 'link', 'set', 'ab0', 'up'),
+    counters: () =>
+      emulator ? emulatorCounters(emulator) : Promise.resolve(netemCounters(links, shaper)),
     destroy,
   }
+}
+
+interface Emulator {
+  child: ChildProcess
+  lines: Interface
+}
+
+async function startEmulator(
+  link: LinkShape,
+  links: { ns: string; inner: string; outer: string }[],
+  sw: string,
+): Promise<Emulator> {
+  const args = [emulatorScript, '--delay-ms', `${link.delayMs}`, '--jitter-ms', `${link.jitterMs}`]
+  args.push('--loss', `${link.lossPercent / 100}`, '--seed', '1')
+  for (const { ns, inner, outer } of links) args.push(`${ns}:${inner}`, `${sw}:${outer}`)
+  const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const lines = createInterface({ input: child.stdout! })
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`link emulator exited: ${stderr.trim()}`)
+  })
+  await Promise.race([once(lines, 'line'), exited])
+  exited.catch(() => {})
+  return { child, lines }
+}
+
+/** The emulator prints its counters as a JSON line on SIGUSR1. */
+async function emulatorCounters({ child, lines }: Emulator): Promise<ShapingCounters> {
+  const line = once(lines, 'line')
+  child.kill('SIGUSR1')
+  const [text] = (await line) as [string]
+  const { shaped, dropped } = JSON.parse(text) as ShapingCounters
+  return { shaped, dropped }
+}
+
+/** From `tc -s qdisc`: "Sent B bytes P pkt (dropped D, ...". */
+function netemCounters(
+  links: { ns: string; inner: string }[],
+  shaper: Shaper['kind'],
+): ShapingCounters {
+  const total = { shaped: 0, dropped: 0 }
+  if (shaper !== 'netem') return total
+  for (const { ns, inner } of links) {
+    const stats = ip('-n', ns, '-s', 'qdisc', 'show', 'dev', inner)
+    const match = /Sent \d+ bytes (\d+) pkt \(dropped (\d+)/.exec(stats)
+    if (!match) continue
+    total.shaped += Number(match[1]) + Number(match[2])
+    total.dropped += Number(match[2])
+  }
+  return total
 }

@@ -43,6 +43,18 @@ export interface SyncEvents {
   done: [result: SyncResult]
 }
 
+/** A sync's chain from the common ancestor on, while it is downloaded. */
+interface ForkState {
+  ancestor: number
+  /** The last block validated: the next one must link to it. */
+  parent: Block
+  /** True once the downloaded blocks are on our chain (an extension, or after the reorg). */
+  onOurChain: boolean
+  /** Downloaded blocks of a fork that does not beat ours yet. */
+  pendingReorg: Block[]
+  result: SyncResult
+}
+
 export interface SyncResult {
   peer: string
   ancestor: number
@@ -155,12 +167,13 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
         if (this.again && !this.stopped) continue
         return
       }
+      const evaluated = peer.status?.head
       try {
         await this.syncWith(peer)
       } catch (error) {
         this.logger.warn({ peer: peer.address, err: (error as Error).message }, 'sync failed')
-        // Do not spin on the same peer: wait for its next Status.
-        if (peer.status?.head) this.notBetter.set(peer.address, peer.status.head)
+        // Do not spin on the same peer: wait for a head other than the one that failed.
+        this.markNotBetter(peer, evaluated)
       }
     }
   }
@@ -210,12 +223,16 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private async syncWith(peer: Peer): Promise<void> {
     this.hinted.delete(peer.address)
     const session = peer.outbound!
-    const targetStatus = peer.status!
-    const target = targetStatus.height
+    const evaluated = peer.status!
     const ourHeight = this.store.height()
-    const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), target)
+    const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), evaluated.height)
     this.logger.debug(
-      { peer: peer.address, ancestor: ancestor.height, requests: ancestor.requests, target },
+      {
+        peer: peer.address,
+        ancestor: ancestor.height,
+        requests: ancestor.requests,
+        target: evaluated.height,
+      },
       'common ancestor found',
     )
     const result: SyncResult = {
@@ -226,25 +243,59 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       height: ourHeight,
     }
     // A chain that is not longer can only win at equal length (decided at the first differing block).
-    if (target < ourHeight || target <= ancestor.height) {
-      this.markNotBetter(peer)
+    if (evaluated.height < ourHeight || evaluated.height <= ancestor.height) {
+      this.markNotBetter(peer, evaluated.head)
       result.height = this.store.height()
       this.emit('done', result)
       return
     }
-    const sources = this.sourcesFor(peer, target)
-    const download = new RangeDownload(ancestor.height + 1, target, sources, this.window)
-    this.current = { download, target: peer, height: target }
-    const meter = new ProgressMeter(target)
+    const fork: ForkState = {
+      ancestor: ancestor.height,
+      parent: (await this.store.getByHeight(ancestor.height))!,
+      onOurChain: ancestor.height === ourHeight,
+      pendingReorg: [],
+      result,
+    }
+    let from = ancestor.height + 1
+    let target = evaluated.height
+    let targetHead = evaluated.head
+    for (;;) {
+      await this.downloadRange(peer, from, target, fork)
+      // Our own confirmations during the download can leave a fork that is
+      // still growing behind ours. Follow it to its new tip rather than mark
+      // it not better and start over, which under latency can lose every round.
+      const now = peer.status
+      if (fork.onOurChain || this.stopped || !peer.ready || !now || now.height <= target) break
+      from = target + 1
+      target = now.height
+      targetHead = now.head
+    }
+    if (!fork.onOurChain) this.markNotBetter(peer, targetHead)
+    result.height = this.store.height()
+    this.emit('done', result)
+  }
+
+  /**
+   * Downloads heights [from, to] of `peer`'s chain, validating each block on
+   * the one before; appends them while they extend our chain, and holds
+   * them as a fork until it beats ours, then reorganises onto it.
+   */
+  private async downloadRange(
+    peer: Peer,
+    from: number,
+    to: number,
+    fork: ForkState,
+  ): Promise<void> {
+    const { result, pendingReorg } = fork
+    const download = new RangeDownload(from, to, this.sourcesFor(peer, to), this.window)
+    this.current = { download, target: peer, height: to }
+    const meter = new ProgressMeter(to)
     let lastReport = performance.now()
-    let parent = (await this.store.getByHeight(ancestor.height))!
-    const pendingReorg: Block[] = []
     const toAppend: Block[] = []
-    let onOurChain = ancestor.height === ourHeight
     try {
-      for (let height = ancestor.height + 1; height <= target; height++) {
+      for (let height = from; height <= to; height++) {
         const { block, source } = await download.next()
-        const problem = this.problemWith(block, parent)
+        const problem = this.problemWith(block, fork.parent)
         if (problem) {
           // The blocks before the bad one are valid: keep them.
           await this.store.appendMany(toAppend)
@@ -262,11 +313,11 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
           height--
           continue
         }
-        parent = block
-        if (onOurChain) {
+        fork.parent = block
+        if (fork.onOurChain) {
           // Write what is already downloaded in one batch: one disk round trip, not one per block.
           toAppend.push(block)
-          if (toAppend.length >= MAX_APPEND_BATCH || height === target || !download.ready) {
+          if (toAppend.length >= MAX_APPEND_BATCH || height === to || !download.ready) {
             await this.store.appendMany(toAppend)
             result.applied += toAppend.length
             toAppend.length = 0
@@ -275,16 +326,16 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
           pendingReorg.push(block)
           if (pendingReorg.length > this.maxReorgBlocks)
             throw new SyncError('REORG_TOO_DEEP', `reorg deeper than ${this.maxReorgBlocks} blocks`)
-          if (await this.downloadedChainWins(ancestor.height, pendingReorg)) {
-            await this.store.reorg(ancestor.height, pendingReorg)
+          if (await this.downloadedChainWins(fork.ancestor, pendingReorg)) {
+            await this.store.reorg(fork.ancestor, pendingReorg)
             this.logger.info(
-              { peer: peer.address, forkHeight: ancestor.height, blocks: pendingReorg.length },
+              { peer: peer.address, forkHeight: fork.ancestor, blocks: pendingReorg.length },
               'reorganised onto a better chain',
             )
             result.applied += pendingReorg.length
             result.reorged = true
             pendingReorg.length = 0
-            onOurChain = true
+            fork.onOurChain = true
           }
         }
         meter.step()
@@ -297,10 +348,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       download.stop()
       this.current = undefined
     }
-    if (!onOurChain) this.markNotBetter(peer)
-    result.height = this.store.height()
-    this.emit('progress', meter.report(result.height, download.activeSources))
-    this.emit('done', result)
+    this.emit('progress', meter.report(this.store.height(), download.activeSources))
   }
 
   /**
@@ -353,8 +401,12 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       current.download.add(sourceOf(peer))
   }
 
-  private markNotBetter(peer: Peer): void {
-    if (peer.status?.head) this.notBetter.set(peer.address, peer.status.head)
+  /**
+   * Skips `peer` until it announces a head other than `head`: the one we
+   * evaluated, which is not always its latest (a Status can arrive mid-sync).
+   */
+  private markNotBetter(peer: Peer, head: string | undefined): void {
+    if (head) this.notBetter.set(peer.address, head)
   }
 
   /** Closing with INVALID_BLOCK makes the PeerManager count it against the peer. */

@@ -107,6 +107,54 @@ export async function startFakeServer(chain: readonly Block[], tip = chain.at(-1
   return peers
 }
 
+/**
+ * A peer on `chain` that shows it up to a tip it moves with `grow`, beats
+ * its Status often, and can hold its PULL_BLOCK answer for a height until
+ * released: the moves of a live fork, at moments a test chooses.
+ */
+export async function startGrowingPeer(chain: readonly Block[], tipHeight: number) {
+  let tip = tipHeight
+  const holds = new Map<number, { reached: () => void; released: Promise<void> }>()
+  const peers = new PeerManager({
+    transport: tcpTransport(),
+    listen: '127.0.0.1:0',
+    chain: () => ({
+      height: tip,
+      head: chain[tip - 1]!.block_header.hash,
+      genesis: genesis.block_header.hash,
+    }),
+    handlers: {
+      ...noGossip,
+      pull: async (height) => {
+        const hold = holds.get(height)
+        if (hold) {
+          hold.reached()
+          await hold.released
+        }
+        if (height === 0) return genesis
+        return height <= tip ? (chain[height - 1] ?? null) : null
+      },
+    },
+    limits: { statusIntervalMs: 50 },
+  })
+  await peers.start()
+  return {
+    peers,
+    grow(to: number) {
+      tip = to
+    },
+    /** Holds the answer for `height`; `reached` resolves when it is asked for. */
+    hold(height: number) {
+      let reached!: () => void
+      let release!: () => void
+      const asked = new Promise<void>((resolve) => (reached = resolve))
+      const released = new Promise<void>((resolve) => (release = resolve))
+      holds.set(height, { reached, released })
+      return { reached: asked, release }
+    },
+  }
+}
+
 /** Resolves once the store's head is `hash` (or at `height` when a number is given). */
 export function untilHead(store: ChainStore, target: string | number): Promise<void> {
   const reached = () =>

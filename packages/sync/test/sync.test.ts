@@ -1,12 +1,13 @@
 import type { Block } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
-import { findCommonAncestor, type SyncProgress } from '../src/index.js'
+import { findCommonAncestor, type SyncProgress, type SyncResult } from '../src/index.js'
 import {
   buildChain,
   genesis,
   memoryStore,
   type SyncNode,
   startFakeServer,
+  startGrowingPeer,
   startSyncNode,
   untilHead,
 } from './helpers.js'
@@ -122,6 +123,32 @@ describe('SyncEngine', () => {
     // The node on the better chain looked at the worse one and kept its own.
     await done
     expect(onBetter.store.head().block_header.hash).toBe(better.at(-1)!.block_header.hash)
+  })
+
+  it('follows a fork that grows while it downloads, though our own chain outgrew the tip it first announced', async () => {
+    const shared = main.slice(0, 20)
+    const ours = [...shared, ...buildChain(shared.at(-1)!, 5, 'ours')]
+    const theirs = [...shared, ...buildChain(shared.at(-1)!, 8, 'theirs')]
+    const remote = await startGrowingPeer(theirs, 26)
+    nodes.push(remote.peers)
+    const local = await node({ blocks: ours })
+    const lastBlock = remote.hold(26)
+    const done = new Promise<SyncResult>((resolve) => local.sync.once('done', resolve))
+    local.peers.connect(remote.peers.address)
+    await lastBlock.reached
+    // Mid-download we confirm two blocks of our own (27 beats the fork's 26)
+    // while the fork grows to 28, as both sides of a healed partition do.
+    for (const block of buildChain(ours.at(-1)!, 2, 'ours')) await local.store.append(block)
+    const grown = new Promise<void>((resolve) =>
+      local.peers.on('status', (_peer, status) => status.height === 28 && resolve()),
+    )
+    remote.grow(28)
+    await grown
+    lastBlock.release()
+    // One sync reaches the fork's new tip, without starting over.
+    expect(await done).toMatchObject({ ancestor: 20, reorged: true, height: 28 })
+    expect(local.store.head().block_header.hash).toBe(theirs.at(-1)!.block_header.hash)
+    expect((await local.store.verify()).ok).toBe(true)
   })
 
   it('drops and penalises a peer that serves a block invalid on its parent, and syncs from an honest one', async () => {
