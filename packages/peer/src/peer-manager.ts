@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import type { Hash, Status } from '@chronos/codec'
 import {
   type CloseInfo,
@@ -123,6 +123,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     this.limits = { ...DEFAULT_PEER_LIMITS, ...options.limits }
     this.logger = options.logger ?? silentLogger
     this.configured = new Set(options.peers ?? [])
+    // Every dial in flight listens for the abort; there are at most this many (see outboundCount).
+    setMaxListeners(this.configured.size + this.limits.maxOutbound + 1, this.abort.signal)
     this.advertised = options.advertise
     this.context = {
       genesisHash: options.chain().genesis,
