@@ -11,7 +11,8 @@ would test TCP's reordering heuristics rather than the node. Frames the other
 way pass unshaped, as they do past a netem qdisc.
 
 Prints "ready" once every TAP is attached (their carrier comes up then), and
-one JSON line of counters on each SIGUSR1. Ends on SIGTERM or SIGINT.
+one JSON line of counters on each SIGUSR1. Ends on SIGTERM or SIGINT. With
+--check it only attaches, then exits: a probe that this machine can run it.
 
 Usage: link-emulator.py --delay-ms D --jitter-ms J --loss P [--seed S]
                         NS_A:TAP_A NS_B:TAP_B [NS_A:TAP_A NS_B:TAP_B ...]
@@ -66,6 +67,7 @@ def main():
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--loss", type=float, default=0.0, help="probability in [0, 1)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--check", action="store_true", help="attach every TAP, then exit")
     parser.add_argument("endpoints", nargs="+")
     args = parser.parse_args()
     if len(args.endpoints) % 2:
@@ -74,6 +76,8 @@ def main():
     rng = random.Random(args.seed)
     home_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
     fds = [attach_tap(home_ns, endpoint) for endpoint in args.endpoints]
+    if args.check:
+        return
     # fd -> (where its frames go, whether they are shaped)
     routes = {}
     for a, b in zip(fds[0::2], fds[1::2]):

@@ -5,7 +5,6 @@
 // else by a user-space link emulator (link-emulator.py) over TAP devices.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { accessSync, constants } from 'node:fs'
 import { createInterface, type Interface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -71,18 +70,25 @@ function netemUnavailable(): string | undefined {
   }
 }
 
+/** Runs the emulator once on a TAP pair in a probe namespace: what fails here fails with a reason. */
 function emulatorUnavailable(): string | undefined {
+  const probe = `chrtap${process.pid}`
   try {
-    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK)
-  } catch {
-    return 'no /dev/net/tun for the user-space emulator'
+    ip('netns', 'add', probe)
+    ip('-n', probe, 'tuntap', 'add', 'mode', 'tap', 'name', 'tapa')
+    ip('-n', probe, 'tuntap', 'add', 'mode', 'tap', 'name', 'tapb')
+    const attach = [emulatorScript, '--check', '--delay-ms', '1', `${probe}:tapa`, `${probe}:tapb`]
+    execFileSync('python3', attach, { stdio: 'pipe' })
+    return undefined
+  } catch (error) {
+    const { stderr } = error as Error & { stderr?: Buffer }
+    const why = stderr?.toString().trim().split('\n').at(-1) || (error as Error).message
+    return `the user-space emulator cannot run: ${why}`
+  } finally {
+    try {
+      ip('netns', 'del', probe)
+    } catch {}
   }
-  try {
-    execFileSync('python3', ['--version'], { stdio: 'pipe' })
-  } catch {
-    return 'no python3 for the user-space emulator'
-  }
-  return undefined
 }
 
 /** What the shaping did so far, summed over every node's link. */
