@@ -9,7 +9,11 @@ import type { BlockHeader, Transaction } from './schema.js'
 const MERKLE_NODE_PREFIX = 0x01
 
 // One-shot hashing skips a Hash object per call: a block needs one call per
-// transaction and per Merkle node, so per-call overhead is the cost that counts.
+// transaction and per Merkle node, so per-call cost is what counts. Asking it
+// for a string is ~3x cheaper than for a Buffer (0.26 vs 0.7 µs for a Merkle
+// node here; the Buffer's allocation dwarfs SHA-256 of 65 bytes), so digests
+// travel internally as latin1 strings, one character per byte ('binary' is
+// Node's other name for latin1).
 
 /** SHA-256 of a string's UTF-8 bytes, or of raw bytes. */
 export function sha256(data: string | Uint8Array): Buffer {
@@ -35,25 +39,36 @@ export function transactionId(transaction: Transaction): string {
  * No leaves: SHA-256 of the empty string.
  */
 export function merkleRoot(leaves: readonly Uint8Array[]): string {
-  if (leaves.length === 0) return sha256Hex('')
-  let level: Uint8Array[] = leaves.slice()
-  const pair = Buffer.allocUnsafe(65)
-  pair[0] = MERKLE_NODE_PREFIX
-  while (level.length > 1) {
-    const next: Uint8Array[] = []
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      pair.set(level[i]!, 1)
-      pair.set(level[i + 1]!, 33)
-      next.push(sha256(pair))
-    }
-    if (level.length % 2 === 1) next.push(level[level.length - 1]!)
-    level = next
-  }
-  return Buffer.from(level[0]!).toString('hex')
+  return merkleRootOfDigests(
+    leaves.map((leaf) =>
+      Buffer.from(leaf.buffer, leaf.byteOffset, leaf.byteLength).toString('latin1'),
+    ),
+  )
 }
 
 export function computeTxRoot(transactions: readonly Transaction[]): string {
-  return merkleRoot(transactions.map(transactionIdBytes))
+  return merkleRootOfDigests(
+    transactions.map((transaction) => oneShotHash('sha256', canonicalize(transaction), 'binary')),
+  )
+}
+
+/** merkleRoot over leaves given as latin1 strings; reduces `level` in place. */
+function merkleRootOfDigests(level: string[]): string {
+  if (level.length === 0) return sha256Hex('')
+  const pair = Buffer.allocUnsafe(65)
+  pair[0] = MERKLE_NODE_PREFIX
+  let length = level.length
+  while (length > 1) {
+    let next = 0
+    for (let i = 0; i + 1 < length; i += 2) {
+      pair.write(level[i]!, 1, 'latin1')
+      pair.write(level[i + 1]!, 33, 'latin1')
+      level[next++] = oneShotHash('sha256', pair, 'binary')
+    }
+    if (length % 2 === 1) level[next++] = level[length - 1]!
+    length = next
+  }
+  return Buffer.from(level[0]!, 'latin1').toString('hex')
 }
 
 /** SHA-256 of JCS(header without `hash`). */

@@ -6,11 +6,20 @@
  */
 import { NotCanonicalizableError } from './errors.js'
 
+// Printable ASCII but `"` and `\`: JSON.stringify would return it quoted and
+// unchanged, so quoting it ourselves skips a call per key and per string.
+const NEEDS_NO_ESCAPE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
+
+function quote(text: string, what: string): string {
+  if (NEEDS_NO_ESCAPE.test(text)) return `"${text}"`
+  if (!text.isWellFormed()) throw new NotCanonicalizableError(`${what} with a lone surrogate`)
+  return JSON.stringify(text)
+}
+
 export function canonicalize(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      if (!value.isWellFormed()) throw new NotCanonicalizableError('string with a lone surrogate')
-      return JSON.stringify(value)
+      return quote(value, 'string')
     case 'number':
       if (!Number.isFinite(value)) throw new NotCanonicalizableError(`number ${value}`)
       return JSON.stringify(value)
@@ -39,9 +48,8 @@ function canonicalizeObject(object: Record<string, unknown>): string {
   let out = '{'
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!
-    if (!key.isWellFormed()) throw new NotCanonicalizableError('member name with a lone surrogate')
     if (i > 0) out += ','
-    out += `${JSON.stringify(key)}:${canonicalize(object[key])}`
+    out += `${quote(key, 'member name')}:${canonicalize(object[key])}`
   }
   return `${out}}`
 }

@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   CodecError,
+  canonicalize,
   computeHeaderHash,
   encodeFrame,
   encodeMessage,
@@ -30,6 +31,51 @@ function decodeHostile(chunks: Uint8Array[], maxBodyBytes?: number): unknown {
 }
 
 const utf8 = new TextEncoder()
+
+/**
+ * JCS by its definition: members sorted by UTF-16 code units, everything else
+ * as JSON.stringify writes it. Written out by hand: an object cannot carry the
+ * order, since JavaScript lists integer-like keys ("0") before all others.
+ */
+function jcsByDefinition(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(jcsByDefinition).join(',')}]`
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${jcsByDefinition(item)}`).join(',')}}`
+}
+
+describe('canonicalize', () => {
+  it('writes members sorted by UTF-16 code units and the rest as JSON.stringify does, for any well-formed JSON', () => {
+    // Strings of every kind: quotes, backslashes, control characters, non-ASCII, astral.
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc.string({ unit: 'binary' }),
+    )
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        text,
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(tie('value')),
+        fc.dictionary(text, tie('value')),
+      ),
+    })).value
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(canonicalize(value)).toBe(jcsByDefinition(value))
+      }),
+    )
+  })
+
+  it('refuses a lone surrogate in a string or a member name', () => {
+    expect(() => canonicalize('a\ud800')).toThrow(CodecError)
+    expect(() => canonicalize({ '\udc00': 1 })).toThrow(CodecError)
+  })
+})
 
 describe('round trip', () => {
   it('decode(encode(m)) is m, for every valid message', () => {
