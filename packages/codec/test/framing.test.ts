@@ -122,6 +122,21 @@ describe('encodeFrame', () => {
     expect(declared).toBe(frame.byteLength - 4)
     expect(declared).toBe(Buffer.byteLength(JSON.stringify(message)))
   })
+
+  it('encodes every body whole, whatever its UTF-8 length beyond its string length', () => {
+    // Bodies 0 to 12 bytes longer in UTF-8 than in UTF-16 units, ending in
+    // 2-, 3- and 4-byte characters: wherever an encoder that guesses the
+    // length and writes once would come up short or cut a character.
+    for (const tail of ['é', '区', '🚀'])
+      for (let extra = 0; extra <= 12; extra++) {
+        const wide = tail.repeat(Math.ceil(extra / (Buffer.byteLength(tail) - tail.length)))
+        const message: Message = { code: 'GET_BLOCK', data: `${'a'.repeat(100)}${wide}` }
+        const frame = encodeFrame(message)
+        const body = Buffer.from(frame.subarray(4)).toString('utf8')
+        expect(new DataView(frame.buffer, frame.byteOffset).getUint32(0)).toBe(frame.byteLength - 4)
+        expect(body).toBe(JSON.stringify(message))
+      }
+  })
 })
 
 describe('MessageDecoder', () => {
