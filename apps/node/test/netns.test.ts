@@ -52,8 +52,9 @@ describe('nodes on separate hosts (network namespaces)', () => {
   it.skipIf(unavailable !== undefined)(
     'converge to one chain after a partition heals',
     async () => {
-      const shaped = shaper?.kind === 'netem' || shaper?.kind === 'emulator'
-      topology = await buildTopology(NODES, shaped ? { link: LINK, shaper: shaper! } : undefined)
+      const by = shaper?.kind === 'none' ? undefined : shaper?.kind
+      const shaped = by !== undefined
+      topology = await buildTopology(NODES, by ? { link: LINK, by } : undefined)
       const { namespaces, addresses } = topology
       const genesisFile = join(dir.path, 'genesis.json')
       writeFileSync(genesisFile, JSON.stringify(makeGenesis(ROUND_MS)))

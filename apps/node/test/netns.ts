@@ -110,18 +110,18 @@ export interface Topology {
 
 /**
  * `count` node namespaces, the first half on bridge A, the rest on bridge B;
- * `shape` is applied to every node's link when given, by `shaper`.
+ * `shape` is applied to every node's link when given, `by` netem or the emulator.
  */
 export async function buildTopology(
   count: number,
-  shape?: { link: LinkShape; shaper: Shaper },
+  shape?: { link: LinkShape; by: 'netem' | 'emulator' },
 ): Promise<Topology> {
   const tag = (process.pid % 10_000).toString()
   const sw = `chr${tag}sw`
   const namespaces = Array.from({ length: count }, (_, i) => `chr${tag}n${i}`)
   const addresses = namespaces.map((_, i) => `10.77.0.${i + 1}`)
   const links = namespaces.map((ns, i) => ({ ns, inner: `c${tag}v${i}`, outer: `c${tag}s${i}` }))
-  const shaper = shape?.shaper.kind ?? 'none'
+  const shaper = shape?.by ?? 'none'
   let emulator: Emulator | undefined
   const destroy = () => {
     emulator?.child.kill('SIGTERM')
@@ -156,14 +156,14 @@ export async function buildTopology(
       ip('-n', ns, 'link', 'set', inner, 'up')
       ip('-n', ns, 'link', 'set', 'lo', 'up')
       ip('-n', sw, 'link', 'set', outer, 'master', i < count / 2 ? 'bra' : 'brb', 'up')
-      if (shape && shaper === 'netem') {
+      if (shape?.by === 'netem') {
         const { delayMs, jitterMs, lossPercent } = shape.link
         const qdisc = ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', inner, 'root', 'netem']
         qdisc.push('delay', `${delayMs}ms`, `${jitterMs}ms`, 'loss', `${lossPercent}%`)
         execFileSync('ip', qdisc, { stdio: 'pipe' })
       }
     })
-    if (shape && shaper === 'emulator') emulator = await startEmulator(shape.link, links, sw)
+    if (shape?.by === 'emulator') emulator = await startEmulator(shape.link, links, sw)
   } catch (error) {
     destroy()
     throw error
@@ -174,8 +174,10 @@ export async function buildTopology(
     shaper,
     partition: () => ip('-n', sw, 'link', 'set', 'ab0', 'down'),
     heal: () => ip('-n', sw, 'link', 'set', 'ab0', 'up'),
-    counters: () =>
-      emulator ? emulatorCounters(emulator) : Promise.resolve(netemCounters(links, shaper)),
+    counters: async () => {
+      if (emulator) return emulatorCounters(emulator)
+      return shaper === 'netem' ? netemCounters(links) : { shaped: 0, dropped: 0 }
+    },
     destroy,
   }
 }
@@ -215,12 +217,8 @@ async function emulatorCounters({ child, lines }: Emulator): Promise<ShapingCoun
 }
 
 /** From `tc -s qdisc`: "Sent B bytes P pkt (dropped D, ...". */
-function netemCounters(
-  links: { ns: string; inner: string }[],
-  shaper: Shaper['kind'],
-): ShapingCounters {
+function netemCounters(links: { ns: string; inner: string }[]): ShapingCounters {
   const total = { shaped: 0, dropped: 0 }
-  if (shaper !== 'netem') return total
   for (const { ns, inner } of links) {
     const stats = ip('-n', ns, '-s', 'qdisc', 'show', 'dev', inner)
     const match = /Sent \d+ bytes (\d+) pkt \(dropped (\d+)/.exec(stats)
