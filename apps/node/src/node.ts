@@ -160,7 +160,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       store,
       options.logger,
       transport,
-      options.now ?? Date.now,
+      options.now ?? (config.clockOffsetMs ? () => Date.now() + config.clockOffsetMs : Date.now),
       options,
     )
   }

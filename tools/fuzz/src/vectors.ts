@@ -26,7 +26,11 @@ interface Vectors {
   frame_too_large: { header_hex: string }
   stream: { hex: string; messages?: Envelope[] }
   identity?: { messages?: { message: Envelope }[] }
-  permissioned?: { chain?: BlockLike[]; candidates?: ({ block?: BlockLike } & BlockLike)[] }
+  permissioned?: {
+    genesis?: unknown
+    chain?: BlockLike[]
+    candidates?: ({ block?: BlockLike } & BlockLike)[]
+  }
   peer_exchange?: {
     frames_ok?: { message: Envelope; frame_hex: string }[]
     frames_bad?: { frame_hex: string }[]
@@ -74,6 +78,12 @@ export function seedBodies(): Uint8Array[] {
 }
 
 export const genesisHash: string = vectors.genesis.block.block_header.hash
+
+/** The open network's genesis block, and (1.1) the permissioned one's when present. */
+export const genesisBlocks = (): unknown[] => [
+  vectors.genesis.block,
+  ...(vectors.permissioned?.genesis ? [vectors.permissioned.genesis] : []),
+]
 
 /** Blocks: the genesis, the chain, malformed and parent-invalid ones, sealed ones. */
 export function blockPool(): unknown[] {
