@@ -121,7 +121,8 @@ export const INVARIANTS: Invariant[] = [
     evaluate(state, round) {
       const verdicts: Verdict[] = []
       for (const n of record(state, round)?.nodes ?? []) {
-        if (!n.alive || n.height === undefined) continue
+        // No snapshot (the head kept moving while it was read): nothing to judge this round.
+        if (!n.alive || n.height === undefined || n.blocks.size === 0) continue
         const problems: string[] = []
         for (const b of n.blocks.values()) {
           if (b.wellFormed !== true) problems.push(`height ${b.height}: ${b.wellFormed}`)
@@ -198,10 +199,10 @@ export const INVARIANTS: Invariant[] = [
       if (!now) return []
       const eligible = now.nodes.filter((n) => steady(state, n.index, target - 2, round))
       const blockOf = (n: NodeRound) => [...n.blocks.values()].find((b) => b.round === target)
-      const reference = majority(
-        eligible.map((n) => blockOf(n)?.hash).filter((h): h is string => h !== undefined),
-      )
-      if (reference === undefined) return [] // no block was confirmed for that round
+      // The block most of them hold for that round; when most hold none, no block was
+      // confirmed for it (no candidate, or it came too late), and there is nothing to hold.
+      const reference = majority(eligible.map((n) => blockOf(n)?.hash ?? 'none'))
+      if (reference === undefined || reference === 'none') return []
       return eligible.map((n) => {
         const own = blockOf(n)
         return {

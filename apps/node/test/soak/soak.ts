@@ -194,7 +194,7 @@ export async function soak(options: SoakOptions): Promise<number> {
     hostile: [],
     rssLimitMb: options.rssLimitMb,
     healRounds: 5,
-    syncLag: 3,
+    syncLag: 5,
   }
   const tallies = tally()
   const pending: { round: number; action: () => Promise<void> }[] = []
@@ -327,21 +327,28 @@ export async function soak(options: SoakOptions): Promise<number> {
     }
     if (!node.api) return view
     try {
-      const status = (await getJson(`${node.api}/status`)) as { height: number; head: string }
-      view.height = status.height
-      view.head = status.head
-      const from = Math.max(0, status.height - 5)
-      const blocks = await Promise.all(
-        Array.from({ length: status.height - from + 1 }, (_, k) =>
-          getJson(`${node.api}/blocks/${from + k}`).catch(() => undefined),
-        ),
-      )
-      for (const b of blocks)
-        if (b) {
-          const seen = blockSeen(b as never, rules)
-          view.blocks.set(seen.height, seen)
-        }
-      view.alive = true
+      // A consistent snapshot: the head must not move while its top blocks are read
+      // (a block confirmed or a reorg between two requests is not a broken chain).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const before = (await getJson(`${node.api}/status`)) as { height: number; head: string }
+        const from = Math.max(0, before.height - 5)
+        const blocks = await Promise.all(
+          Array.from({ length: before.height - from + 1 }, (_, k) =>
+            getJson(`${node.api}/blocks/${from + k}`).catch(() => undefined),
+          ),
+        )
+        const after = (await getJson(`${node.api}/status`)) as { height: number; head: string }
+        view.alive = true
+        view.height = after.height
+        view.head = after.head
+        if (after.head !== before.head) continue
+        for (const b of blocks)
+          if (b) {
+            const seen = blockSeen(b as never, rules)
+            view.blocks.set(seen.height, seen)
+          }
+        break
+      }
     } catch {
       // Down, or too slow to answer within 3 s: not alive this round.
     }
