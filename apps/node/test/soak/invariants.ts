@@ -40,6 +40,8 @@ export interface SoakState {
   records: RoundRecord[]
   /** Rounds at which a partition healed. */
   heals: number[]
+  /** Heals already judged (agreed, or the deadline passed). */
+  settledHeals: Set<number>
   /** Disk verifications done this round (after a kill, at the end). */
   diskChecks: { round: number; node: number; ok: boolean; detail: string }[]
   /** Hostile peers whose outcome became known this round. */
@@ -147,23 +149,22 @@ export const INVARIANTS: Invariant[] = [
     evaluate(state, round) {
       const verdicts: Verdict[] = []
       for (const healed of state.heals) {
-        if (round < healed || round > healed + state.healRounds) continue
-        // Once agreed in a round of the window, the heal is settled.
-        const settledBefore = state.records.some(
-          (r) => r.round >= healed && r.round < round && agreement(r).agreed,
-        )
-        if (settledBefore) continue
+        if (round < healed || state.settledHeals.has(healed)) continue
         const now = record(state, round)
         if (!now) continue
         const { agreed, dissenters } = agreement(now)
-        if (agreed) verdicts.push({ ok: true })
-        else if (round === healed + state.healRounds)
+        if (agreed) {
+          state.settledHeals.add(healed)
+          verdicts.push({ ok: true })
+        } else if (round >= healed + state.healRounds) {
+          state.settledHeals.add(healed)
           for (const d of dissenters)
             verdicts.push({
               node: d.node,
               ok: false,
               detail: `healed at round ${healed}: ${d.detail}`,
             })
+        }
       }
       return verdicts
     },
@@ -173,15 +174,16 @@ export const INVARIANTS: Invariant[] = [
     promise: 'a node up for the last 5 rounds is higher than 5 rounds ago',
     evaluate(state, round) {
       const verdicts: Verdict[] = []
-      const then = record(state, round - 5)
+      // The latest round looked at 5-8 rounds ago (rounds may be skipped under load).
+      const then = state.records.findLast((r) => r.round <= round - 5 && r.round >= round - 8)
       for (const n of record(state, round)?.nodes ?? []) {
         const before = then?.nodes[n.index]
-        if (!n.alive || n.upSince === undefined || n.upSince > round - 5) continue
+        if (!then || !n.alive || n.upSince === undefined || n.upSince > then.round) continue
         if (!before?.alive || before.height === undefined || n.height === undefined) continue
         verdicts.push({
           node: n.index,
           ok: n.height > before.height,
-          detail: `height ${n.height} at round ${round}, ${before.height} at round ${round - 5} (head block of round ${n.blocks.get(n.height)?.round})`,
+          detail: `height ${n.height} at round ${round}, ${before.height} at round ${then.round} (head block of round ${n.blocks.get(n.height)?.round})`,
         })
       }
       return verdicts
