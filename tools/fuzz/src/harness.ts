@@ -12,17 +12,25 @@ import {
   MESSAGE_CODES,
   type Message,
   messageFromJson,
+  nodeKeyFromSeed,
+  readNetworkParams,
 } from '@chronos/codec'
-import { PEER_CLOSE_REASONS } from '@chronos/peer'
+import {
+  DEFAULT_SESSION_LIMITS,
+  PEER_CLOSE_REASONS,
+  type SessionContext,
+  type SessionLimits,
+} from '@chronos/peer'
 import {
   AbstractConnection,
   type CloseInfo,
   type Direction,
   resolveOptions,
+  silentLogger,
 } from '@chronos/transport'
 import type { ByteSource } from './bytes.js'
 import { check, describe, expectTyped } from './finding.js'
-import { blockPool, dataPool, genesisHash, hashPool } from './vectors.js'
+import { blockPool, dataPool, genesisBlocks, genesisHash, hashPool } from './vectors.js'
 
 export class FuzzConnection extends AbstractConnection {
   readonly sent: Message[] = []
@@ -138,6 +146,30 @@ export const sendableHashes = (): string[] => hashPool().filter((h) => HASH.test
 /** Blocks our own code may send: well-formed ones (gossip relays only those). */
 export const sendableBlocks = (): Block[] =>
   (blockPool() as Block[]).filter((b) => checkWellFormed(b).ok)
+
+/** The session context both targets run in: the vectors' open network, our key or none. */
+export function sessionContext(source: ByteSource, limits: Partial<SessionLimits>): SessionContext {
+  const identity = source.bool() ? OUR_KEY : undefined
+  return {
+    localStatus: ourStatus,
+    genesisHash,
+    network: NETWORK,
+    identity,
+    requireIdentity: identity !== undefined && source.bool(),
+    now: Date.now,
+    logger: silentLogger,
+    limits: {
+      ...DEFAULT_SESSION_LIMITS,
+      handshakeTimeoutMs: 60_000,
+      requestTimeoutMs: 60_000,
+      writeStallTimeoutMs: 60_000,
+      ...limits,
+    },
+  }
+}
+
+const OUR_KEY = nodeKeyFromSeed('11'.repeat(32))
+const NETWORK = readNetworkParams(genesisBlocks()[0])
 
 export function ourStatus(opening: boolean) {
   return {

@@ -9,21 +9,19 @@
  * flight stay within maxPendingRequests.
  */
 import { ChronosError } from '@chronos/codec'
-import { ClientSession, DEFAULT_SESSION_LIMITS } from '@chronos/peer'
-import { silentLogger } from '@chronos/transport'
+import { ClientSession } from '@chronos/peer'
 import { ByteSource } from '../bytes.js'
 import { check, describe, FuzzFinding, throwIfEscaped, watchEscapes } from '../finding.js'
 import {
   checkClose,
   checkSent,
   FuzzConnection,
-  ourStatus,
   sendableBlocks,
   sendableHashes,
+  sessionContext,
   turn,
   wireMessage,
 } from '../harness.js'
-import { genesisHash } from '../vectors.js'
 
 const MAX_PENDING = 16
 
@@ -31,17 +29,10 @@ export async function fuzz(data: Uint8Array): Promise<void> {
   watchEscapes()
   const source = new ByteSource(data)
   const connection = new FuzzConnection('outbound')
-  const session = new ClientSession(connection, {
-    localStatus: ourStatus,
-    genesisHash,
-    logger: silentLogger,
-    limits: {
-      ...DEFAULT_SESSION_LIMITS,
-      handshakeTimeoutMs: 60_000,
-      requestTimeoutMs: 60_000,
-      maxPendingRequests: MAX_PENDING,
-    },
-  })
+  const session = new ClientSession(
+    connection,
+    sessionContext(source, { maxPendingRequests: MAX_PENDING }),
+  )
   const blocks = sendableBlocks()
   const hashes = sendableHashes()
   let unsettled = 0
@@ -63,7 +54,7 @@ export async function fuzz(data: Uint8Array): Promise<void> {
   const isStatus = (s: { address?: unknown }) => typeof s?.address === 'string'
   for (let step = 0; step < 64 && source.remaining > 0; step++) {
     const op = source.int(9)
-    if (op === 0) track('handshake', session.handshake(), isStatus)
+    if (op === 0) track('handshake', session.handshake(), (r) => isStatus(r.status))
     else if (op === 1) track('shakehand', session.shakehand(), isStatus)
     else if (op === 2) {
       const height = source.int(6)

@@ -88,7 +88,8 @@ export function fuzz(data: Uint8Array): void {
       // The cheap first step can never pass a block the full check fails on its hash.
       if (!verifyHeaderHash(block.block_header))
         check(
-          !result.ok && (result.reason === 'HASH_MISMATCH' || result.reason === 'NOT_CANONICALIZABLE'),
+          !result.ok &&
+            (result.reason === 'HASH_MISMATCH' || result.reason === 'NOT_CANONICALIZABLE'),
           `verifyBlock passed a block whose header hash does not recompute (${result.ok || result.reason})`,
         )
       if (result.ok) check(blockEnvelopeBytes(result.block) > 0, 'a verified block weighs nothing')
