@@ -11,7 +11,7 @@
 // or any libclang-rt-N-dev). Exits 0 with the addon's path, or 1 saying
 // precisely what is missing.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -98,6 +98,7 @@ function main() {
     join(native, 'stock_libfuzzer_shim.cpp'),
   ]
   mkdirSync(dirname(out), { recursive: true })
+  const partial = `${out}.${process.pid}.partial`
   const args = [
     '-O2',
     '-shared',
@@ -114,13 +115,15 @@ function main() {
     '-Wl,--no-whole-archive',
     '-lpthread',
     '-o',
-    out,
+    partial,
   ]
   try {
     execFileSync(cxx, args, { stdio: ['ignore', 'inherit', 'inherit'] })
   } catch (error) {
     fail(`${cxx} failed (${error.message.split('\n')[0]})`)
   }
+  // Whole or not at all: a concurrent run never loads a half-written addon.
+  renameSync(partial, out)
   console.log(out)
 }
 

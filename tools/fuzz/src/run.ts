@@ -26,6 +26,8 @@ const ASYNC: ReadonlySet<Target> = new Set(['server-session', 'client-session'])
 
 export interface RunOptions {
   seconds: number
+  /** Told each phase as it starts (bundle, seeds, addon, fuzz), for a deadline that names it. */
+  phase?: (name: string) => void
   /** libFuzzer's RSS limit: going over it is a finding (memory bounded). */
   rssLimitMb?: number
   /** Keep the corpus grown by earlier runs (the default); false starts from the seeds alone. */
@@ -130,8 +132,11 @@ function writeDictionary(): string {
   return file
 }
 
-/** Builds the addon when missing; returns why Jazzer cannot run, or undefined when it can. */
-async function jazzerUnavailable(): Promise<string | undefined> {
+/**
+ * Builds the addon when missing (once per install; ~20 s, minutes on a loaded
+ * machine); returns why Jazzer cannot run here, or undefined when it can.
+ */
+export async function jazzerUnavailable(): Promise<string | undefined> {
   const script = join(root, 'scripts', 'build-addon.mjs')
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -173,7 +178,9 @@ function crashesIn(dir: string, target: Target): string[] {
 }
 
 export async function runTarget(target: Target, options: RunOptions): Promise<RunResult> {
+  options.phase?.('bundling the target with esbuild')
   const bundled = await bundle(target)
+  options.phase?.('writing the seeds')
   const seeds = writeSeeds(target)
   const corpus = join(work, 'corpus', target)
   if (options.keepCorpus === false) rmSync(corpus, { recursive: true, force: true })
@@ -182,6 +189,7 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ru
   mkdirSync(artifacts, { recursive: true })
   const before = new Set(crashesIn(artifacts, target))
   const started = Date.now()
+  options.phase?.('building or finding the Jazzer.js addon')
   const why =
     process.env.FUZZ_ENGINE === 'fallback'
       ? 'FUZZ_ENGINE=fallback was set'
@@ -206,6 +214,7 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ru
     '-print_final_stats=1',
     ...(target === 'message' || target === 'frame-decoder' ? [`-dict=${writeDictionary()}`] : []),
   ]
+  options.phase?.(`fuzzing for ${options.seconds} s (libFuzzer -max_total_time)`)
   const child = spawn(process.execPath, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   child.stdout.on('data', (d) => (log += d))
