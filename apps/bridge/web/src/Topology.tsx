@@ -1,13 +1,18 @@
 import cytoscape, { type Core } from 'cytoscape'
 import { useEffect, useRef } from 'preact/hooks'
-import type { BlockView, Edge, NodeView } from '../../src/protocol.ts'
+import { type BlockView, type Edge, holdsBlock, type NodeView } from '../../src/protocol.ts'
 
 const STYLE = [
   {
     selector: 'node',
     style: {
       label: 'data(label)',
-      'font-size': 9,
+      'font-size': 12,
+      'text-valign': 'top',
+      'text-margin-y': -4,
+      'text-background-color': '#fff',
+      'text-background-opacity': 0.8,
+      'text-background-padding': 1,
       'background-color': '#3b6fd8',
       width: 18,
       height: 18,
@@ -17,7 +22,7 @@ const STYLE = [
   { selector: 'node.has-block', style: { 'background-color': '#15803d' } },
   { selector: 'edge', style: { width: 1.5, 'line-color': '#cfd5df', 'curve-style': 'bezier' } },
   {
-    selector: 'edge.block',
+    selector: 'edge.push',
     style: {
       width: 3.5,
       'line-color': '#2563eb',
@@ -26,23 +31,35 @@ const STYLE = [
     },
   },
   {
-    selector: 'edge.hash',
+    selector: 'edge.pull',
     style: {
-      width: 2.5,
+      width: 3,
       'line-style': 'dashed',
       'line-color': '#ea8a1a',
       'target-arrow-shape': 'triangle',
       'target-arrow-color': '#ea8a1a',
     },
   },
+  {
+    selector: 'edge.announced',
+    style: {
+      width: 1.5,
+      'line-style': 'dotted',
+      'line-color': '#a0a7b4',
+      'target-arrow-shape': 'triangle',
+      'target-arrow-color': '#a0a7b4',
+    },
+  },
+  { selector: 'node.synced', style: { 'border-width': 3, 'border-color': '#7c3aed' } },
 ]
 
-const short = (address: string) => address.replace(/^127\.0\.0\.1:/, ':')
+const label = (n: NodeView) => n.name ?? n.address.replace(/^127\.0\.0\.1:/, ':')
 
 /**
- * Nodes and their links; the latest block's path drawn over them as it
- * spreads: solid blue where it travelled whole, dashed orange where only
- * its hash was announced.
+ * Nodes and their links; a block's path drawn over them as it spread:
+ * solid blue where it was pushed whole, dashed orange where the node
+ * pulled it after an announcement, dotted grey where only the hash went,
+ * a purple ring where a node got it by sync.
  */
 export function Topology({
   nodes,
@@ -82,8 +99,8 @@ export function Topology({
       })
       for (const n of nodes) {
         const existing = cy.getElementById(n.address)
-        if (existing.empty())
-          cy.add({ group: 'nodes', data: { id: n.address, label: short(n.address) } })
+        if (existing.empty()) cy.add({ group: 'nodes', data: { id: n.address, label: label(n) } })
+        else if (existing.data('label') !== label(n)) existing.data('label', label(n))
         cy.getElementById(n.address).toggleClass('down', !n.up)
       }
       const edgeIds = new Set<string>()
@@ -107,27 +124,31 @@ export function Topology({
     if (!cy || !latest) return
     cy.batch(() => {
       cy.edges('[?path]').remove()
-      cy.nodes().removeClass('has-block')
+      cy.nodes().removeClass('has-block synced')
       for (const r of latest.reach) {
-        if (r.kind !== 'hash') cy.getElementById(r.node).addClass('has-block')
+        if (holdsBlock(r.arrival)) cy.getElementById(r.node).addClass('has-block')
+        if (r.arrival === 'synced') cy.getElementById(r.node).addClass('synced')
         if (!r.via || cy.getElementById(r.via).empty() || cy.getElementById(r.node).empty())
           continue
         cy.add({
           group: 'edges',
           data: { id: `path:${r.via}>${r.node}`, source: r.via, target: r.node, path: true },
-          classes: r.kind === 'hash' ? 'hash' : 'block',
+          classes: r.arrival === 'pull' || r.arrival === 'announced' ? r.arrival : 'push',
         })
       }
     })
     container.current?.setAttribute('data-path', String(latest.reach.filter((r) => r.via).length))
+    container.current?.setAttribute('data-block', latest.hash)
   }, [latest])
   return (
     <div>
       <div id="topology" ref={container} />
       <div class="legend">
-        <span style="--c:#2563eb">block sent whole</span>
-        <span style="--c:#ea8a1a">hash announced</span>
-        <span style="--c:#15803d">node has the latest block</span>
+        <span style="--c:#2563eb">pushed whole</span>
+        <span style="--c:#ea8a1a">pulled after announce</span>
+        <span style="--c:#a0a7b4">hash only</span>
+        <span style="--c:#7c3aed">got it by sync</span>
+        <span style="--c:#15803d">holds the block</span>
       </div>
     </div>
   )
