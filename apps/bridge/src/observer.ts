@@ -102,8 +102,9 @@ export class Observer {
         up: true,
       }),
     )
+    // Down once no connection to it is left (its inbound dial-back may close before or after ours).
     this.peers.on('disconnect', (peer) => {
-      if (!peer.outbound) this.view.nodeDown(peer.address)
+      if (!peer.connected) this.view.nodeDown(peer.address)
     })
   }
 
