@@ -154,14 +154,21 @@ export function Cdf({ block, nodes }: { block: BlockView | undefined; nodes: num
       <title>{`Share of nodes holding block ${block.hash.slice(0, 10)} over time`}</title>
       <YAxis top={1} label="share" format={(v) => `${Math.round(v * 100)}%`} />
       <path d={path} class="cdf" />
-      {marks.map(([name, ms], i) =>
-        ms === null ? null : (
+      {marks.map(([name, ms], i) => {
+        if (ms === null) return null
+        // Labels right of their line, or left of it near the right edge; one row each so they never overlap.
+        const flip = x(ms) > PAD.l + plotW * 0.6
+        return (
           <g key={name} class="mark">
             <line x1={x(ms)} x2={x(ms)} y1={PAD.t} y2={PAD.t + plotH} />
-            <text x={x(ms) + 2} y={PAD.t + 10 + i * 11}>{`${name} ${Math.round(ms)} ms`}</text>
+            <text
+              x={x(ms) + (flip ? -3 : 3)}
+              y={PAD.t + 22 + i * 11}
+              text-anchor={flip ? 'end' : 'start'}
+            >{`${name} ${Math.round(ms)} ms`}</text>
           </g>
-        ),
-      )}
+        )
+      })}
       <text x={PAD.l} y={H - 14}>
         0
       </text>

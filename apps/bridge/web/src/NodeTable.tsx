@@ -113,7 +113,7 @@ export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
                 onClick={() => toggle(n.address)}
                 title={isPinned ? 'pinned: click to unpin' : 'click to pin to the top'}
               >
-                <td class="pin">{isPinned ? '📌' : ''}</td>
+                <td class="pin">{isPinned ? '◆' : ''}</td>
                 <td class="name">{n.name ?? n.address.replace(/^127\.0\.0\.1:/, ':')}</td>
                 <td class="mono optional">{n.address}</td>
                 <td class="mono optional" title={n.key ?? 'no identity reported'}>
