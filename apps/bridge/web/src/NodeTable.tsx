@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks'
+import { memo } from 'preact/compat'
+import { useCallback, useEffect, useState } from 'preact/hooks'
 import type { NodeView } from '../../src/protocol.ts'
 
 type Column =
@@ -55,11 +56,16 @@ export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
       localStorage.setItem(PINS, JSON.stringify([...pinned]))
     } catch {}
   }, [pinned])
-  const toggle = (address: string) => {
-    const next = new Set(pinned)
-    if (!next.delete(address)) next.add(address)
-    setPinned(next)
-  }
+  // Stable, so that memoised rows are not re-rendered for a new handler.
+  const toggle = useCallback(
+    (address: string) =>
+      setPinned((previous) => {
+        const next = new Set(previous)
+        if (!next.delete(address)) next.add(address)
+        return next
+      }),
+    [],
+  )
   // The best height is one that at least two nodes report: a single node claiming a huge
   // height (statuses are not authenticated) cannot make every other node look behind.
   const heights = nodes
@@ -99,53 +105,74 @@ export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
           </tr>
         </thead>
         <tbody>
-          {rows.map((n) => {
-            const lag = best - (n.height ?? 0)
-            const stale = n.up ? '' : 'stale'
-            const isPinned = pinned.has(n.address)
-            return (
-              <tr
-                key={n.address}
-                class={`${n.up ? 'up' : 'down'}${isPinned ? ' pinned' : ''}`}
-                data-address={n.address}
-                data-height={n.height ?? ''}
-                data-pinned={isPinned ? 'true' : 'false'}
-                onClick={() => toggle(n.address)}
-                title={isPinned ? 'pinned: click to unpin' : 'click to pin to the top'}
-              >
-                <td class="pin">{isPinned ? '◆' : ''}</td>
-                <td class="name">{n.name ?? n.address.replace(/^127\.0\.0\.1:/, ':')}</td>
-                <td class="mono optional">{n.address}</td>
-                <td class="mono optional" title={n.key ?? 'no identity reported'}>
-                  {n.key ? `${n.key.slice(0, 8)}${n.producer ? ' ★' : ''}` : '–'}
-                  {n.provenPeers !== null && n.peers !== null
-                    ? ` (${n.provenPeers}/${n.peers} proven)`
-                    : ''}
-                </td>
-                <td>{n.height ?? '–'}</td>
-                <td class="mono optional">{n.head?.slice(0, 10) ?? '–'}</td>
-                <td
-                  class={lag > 0 ? 'lag' : 'ok'}
-                  title={lag < 0 ? 'ahead of every other node: unconfirmed' : ''}
-                >
-                  {n.up ? (lag < 0 ? `+${-lag}?` : lag) : '–'}
-                </td>
-                <td class={stale} title={stale && 'last known, node is down'}>
-                  {n.peers ?? '–'}
-                </td>
-                <td class={`optional ${stale}`}>{n.pending ?? '–'}</td>
-                <td class={stale} title={stale && 'last known, node is down'}>
-                  {n.rttMs === null ? '–' : `${n.rttMs} ms`}
-                </td>
-                <td class="optional">{Math.max(0, Math.round((now - n.lastSeen) / 1000))} s ago</td>
-                <td class="optional">{`${(n.uptime * 100).toFixed(n.uptime === 1 ? 0 : 1)} %`}</td>
-                <td class={n.up ? 'ok' : 'lag'}>{n.up ? 'up' : 'down'}</td>
-                <td class="optional">{n.producing === null ? '?' : n.producing ? 'yes' : 'no'}</td>
-              </tr>
-            )
-          })}
+          {rows.map((n) => (
+            <Row
+              key={n.address}
+              n={n}
+              best={best}
+              pinned={pinned.has(n.address)}
+              seconds={Math.max(0, Math.round((now - n.lastSeen) / 1000))}
+              toggle={toggle}
+            />
+          ))}
         </tbody>
       </table>
     </div>
   )
 }
+
+/** One row; re-rendered only when its node, the best height, its pin or its age in seconds changed. */
+const Row = memo(function Row({
+  n,
+  best,
+  pinned,
+  seconds,
+  toggle,
+}: {
+  n: NodeView
+  best: number
+  pinned: boolean
+  seconds: number
+  toggle: (address: string) => void
+}) {
+  const lag = best - (n.height ?? 0)
+  const stale = n.up ? '' : 'stale'
+  return (
+    <tr
+      key={n.address}
+      class={`${n.up ? 'up' : 'down'}${pinned ? ' pinned' : ''}`}
+      data-address={n.address}
+      data-height={n.height ?? ''}
+      data-pinned={pinned ? 'true' : 'false'}
+      onClick={() => toggle(n.address)}
+      title={pinned ? 'pinned: click to unpin' : 'click to pin to the top'}
+    >
+      <td class="pin">{pinned ? '◆' : ''}</td>
+      <td class="name">{n.name ?? n.address.replace(/^127\.0\.0\.1:/, ':')}</td>
+      <td class="mono optional">{n.address}</td>
+      <td class="mono optional" title={n.key ?? 'no identity reported'}>
+        {n.key ? `${n.key.slice(0, 8)}${n.producer ? ' ★' : ''}` : '–'}
+        {n.provenPeers !== null && n.peers !== null ? ` (${n.provenPeers}/${n.peers} proven)` : ''}
+      </td>
+      <td>{n.height ?? '–'}</td>
+      <td class="mono optional">{n.head?.slice(0, 10) ?? '–'}</td>
+      <td
+        class={lag > 0 ? 'lag' : 'ok'}
+        title={lag < 0 ? 'ahead of every other node: unconfirmed' : ''}
+      >
+        {n.up ? (lag < 0 ? `+${-lag}?` : lag) : '–'}
+      </td>
+      <td class={stale} title={stale && 'last known, node is down'}>
+        {n.peers ?? '–'}
+      </td>
+      <td class={`optional ${stale}`}>{n.pending ?? '–'}</td>
+      <td class={stale} title={stale && 'last known, node is down'}>
+        {n.rttMs === null ? '–' : `${n.rttMs} ms`}
+      </td>
+      <td class="optional">{seconds} s ago</td>
+      <td class="optional">{`${(n.uptime * 100).toFixed(n.uptime === 1 ? 0 : 1)} %`}</td>
+      <td class={n.up ? 'ok' : 'lag'}>{n.up ? 'up' : 'down'}</td>
+      <td class="optional">{n.producing === null ? '?' : n.producing ? 'yes' : 'no'}</td>
+    </tr>
+  )
+})

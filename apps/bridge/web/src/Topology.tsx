@@ -6,6 +6,15 @@ const STYLE = [
   {
     selector: 'node',
     style: {
+      width: 18,
+      height: 18,
+      'background-color': '#3b6fd8',
+    },
+  },
+  {
+    // Labels cost most of a redraw; past LABEL_LIMIT nodes only pinned-size graphs get them.
+    selector: 'node.labelled',
+    style: {
       label: 'data(label)',
       'font-size': 12,
       'text-valign': 'top',
@@ -13,9 +22,6 @@ const STYLE = [
       'text-background-color': '#fff',
       'text-background-opacity': 0.8,
       'text-background-padding': 1,
-      'background-color': '#3b6fd8',
-      width: 18,
-      height: 18,
     },
   },
   { selector: 'node.down', style: { 'background-color': '#c3c8d2' } },
@@ -53,6 +59,9 @@ const STYLE = [
   { selector: 'node.synced', style: { 'border-width': 3, 'border-color': '#7c3aed' } },
 ]
 
+/** Above this many nodes, names are left off the graph (the table has them) to keep redraws cheap. */
+const LABEL_LIMIT = 40
+
 const label = (n: NodeView) => n.name ?? n.address.replace(/^127\.0\.0\.1:/, ':')
 
 /**
@@ -77,6 +86,10 @@ export function Topology({
       container: container.current,
       style: STYLE as never,
       userZoomingEnabled: false,
+      // No GPU on many watchers' boxes: draw at 1x and skip work while nothing moves.
+      pixelRatio: 1,
+      textureOnViewport: true,
+      hideEdgesOnViewport: true,
     })
     return () => graph.current?.destroy()
   }, [])
@@ -101,7 +114,10 @@ export function Topology({
         const existing = cy.getElementById(n.address)
         if (existing.empty()) cy.add({ group: 'nodes', data: { id: n.address, label: label(n) } })
         else if (existing.data('label') !== label(n)) existing.data('label', label(n))
-        cy.getElementById(n.address).toggleClass('down', !n.up)
+        const element = cy.getElementById(n.address)
+        if (element.hasClass('down') === n.up) element.toggleClass('down', !n.up)
+        const labelled = nodes.length <= LABEL_LIMIT
+        if (element.hasClass('labelled') !== labelled) element.toggleClass('labelled', labelled)
       }
       const edgeIds = new Set<string>()
       for (const [a, b] of edges) {
@@ -122,20 +138,36 @@ export function Topology({
   useEffect(() => {
     const cy = graph.current
     if (!cy || !latest) return
+    // Only what changed: a block spreading adds a few hops per update, not a whole new drawing.
+    const hops = new Map<string, { source: string; target: string; kind: string }>()
+    const holders = new Set<string>()
+    const synced = new Set<string>()
+    for (const r of latest.reach) {
+      if (holdsBlock(r.arrival)) holders.add(r.node)
+      if (r.arrival === 'synced') synced.add(r.node)
+      if (!r.via || cy.getElementById(r.via).empty() || cy.getElementById(r.node).empty()) continue
+      const kind = r.arrival === 'pull' || r.arrival === 'announced' ? r.arrival : 'push'
+      hops.set(`path:${r.via}>${r.node}`, { source: r.via, target: r.node, kind })
+    }
     cy.batch(() => {
-      cy.edges('[?path]').remove()
-      cy.nodes().removeClass('has-block synced')
-      for (const r of latest.reach) {
-        if (holdsBlock(r.arrival)) cy.getElementById(r.node).addClass('has-block')
-        if (r.arrival === 'synced') cy.getElementById(r.node).addClass('synced')
-        if (!r.via || cy.getElementById(r.via).empty() || cy.getElementById(r.node).empty())
-          continue
-        cy.add({
-          group: 'edges',
-          data: { id: `path:${r.via}>${r.node}`, source: r.via, target: r.node, path: true },
-          classes: r.arrival === 'pull' || r.arrival === 'announced' ? r.arrival : 'push',
-        })
-      }
+      cy.edges('[?path]').forEach((e) => {
+        const hop = hops.get(e.id())
+        if (!hop) cy.remove(e)
+        else if (!e.hasClass(hop.kind)) e.classes(hop.kind)
+      })
+      for (const [id, hop] of hops)
+        if (cy.getElementById(id).empty())
+          cy.add({
+            group: 'edges',
+            data: { id, source: hop.source, target: hop.target, path: true },
+            classes: hop.kind,
+          })
+      cy.nodes().forEach((n) => {
+        const has = holders.has(n.id())
+        if (n.hasClass('has-block') !== has) n.toggleClass('has-block', has)
+        const sync = synced.has(n.id())
+        if (n.hasClass('synced') !== sync) n.toggleClass('synced', sync)
+      })
     })
     container.current?.setAttribute('data-path', String(latest.reach.filter((r) => r.via).length))
     container.current?.setAttribute('data-block', latest.hash)
