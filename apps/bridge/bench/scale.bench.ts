@@ -4,6 +4,7 @@
 // viewers vs the same bridge with only the page (1 viewer); and the page's
 // frame intervals vs a blank page's in the same browser at the same time.
 import { fork } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { writeResults } from '@chronos/bench-kit'
 import { chromium, type Page } from 'playwright-core'
@@ -28,6 +29,10 @@ const quantile = (xs: number[], q: number) => {
 }
 const spread = (xs: number[]) => [Math.min(...xs), Math.max(...xs)].map((x) => Number(x.toFixed(3)))
 
+if (!existsSync(staticDir)) {
+  console.error('bridge bench: the page is not built (pnpm --filter @chronos/bridge build)')
+  process.exit(1)
+}
 const view = new NetworkView()
 const network = new SimulatedNetwork(view, NODES)
 network.start()

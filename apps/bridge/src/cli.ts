@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { pino } from 'pino'
+import { HistoryStore } from './history.js'
 import { type BridgeTarget, Observer } from './observer.js'
 import { startBridgeServer } from './server.js'
 import { NetworkView } from './view.js'
@@ -55,10 +56,16 @@ const program = new Command('chronos-bridge')
     'a host name the page is served under besides IP addresses and localhost (repeatable; guards against DNS rebinding)',
     (v, p: string[] = []) => [...p, v],
   )
+  .option(
+    '--data <dir>',
+    "the bridge's own LevelDB: recent blocks and events survive a restart (default: kept in memory only)",
+  )
   .option('--log-level <level>', 'log level', 'info')
   .action(async (options) => {
     const logger = pino({ level: options.logLevel, base: undefined })
     const view = new NetworkView()
+    const history = options.data ? await HistoryStore.open(options.data, { logger }) : undefined
+    await history?.attach(view)
     const observer = new Observer({
       view,
       targets: options.node,
@@ -82,6 +89,7 @@ const program = new Command('chronos-bridge')
     const stop = async () => {
       await server.close()
       await observer.stop()
+      await history?.close()
       process.exit(0)
     }
     process.on('SIGINT', () => void stop())

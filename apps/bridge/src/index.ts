@@ -6,6 +6,7 @@ export {
   DEFAULT_CLIENT_LIMITS,
   type DropReason,
 } from './clients.js'
+export { type HistoryOptions, HistoryStore } from './history.js'
 export { NodeApiError } from './node-api.js'
 export { type BridgeTarget, OBSERVER_FEATURE, Observer, type ObserverOptions } from './observer.js'
 export * from './protocol.js'

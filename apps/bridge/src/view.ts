@@ -261,6 +261,8 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
       const state = this.addBlock(view.hash, view.firstSeen)
       state.view = { ...view }
       for (const r of view.reach) state.reach.set(r.node, { ...r, reported: true })
+      // Its times were measured against the nodes up then; keep them until a new sighting.
+      state.dirty = false
     }
     if (saved.events?.length) this.events = [...saved.events, ...this.events].slice(-this.maxEvents)
   }
