@@ -26,6 +26,7 @@ export const apiStatusSchema = z.object({
   network: z.string(),
   height: z.number().int().nonnegative(),
   head: z.string(),
+  round: z.number().int().nonnegative(),
   producing: z.boolean(),
   mempool: z.number().int().nonnegative(),
   peers: z.array(apiPeerSchema),

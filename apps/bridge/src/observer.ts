@@ -1,3 +1,4 @@
+import { inTurnProducer } from '@chronos/codec'
 import { KnownSet, type LocalChainStatus, PeerManager } from '@chronos/peer'
 import { type Logger, silentLogger, type Transport, tcpTransport } from '@chronos/transport'
 import { type ApiStatus, readObservations, readStatus } from './node-api.js'
@@ -170,10 +171,18 @@ export class Observer {
       source: 'api',
       up: true,
     })
+    const producers = status.permissioned ? (status.producers ?? []) : null
     this.view.setNetwork({
       network: status.network,
       ...(status.permissioned !== undefined
-        ? { producers: status.permissioned ? (status.producers ?? []) : null }
+        ? {
+            producers,
+            // The turn rule is the codec's; it reads only the producer list, not the clock.
+            inTurn:
+              (producers &&
+                inTurnProducer(status.round, { producers, roundMs: 1, genesisTime: 0 })) ??
+              null,
+          }
         : {}),
     })
     for (const peer of peers) {

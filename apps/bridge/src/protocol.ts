@@ -106,6 +106,8 @@ export const networkInfoSchema = z.object({
   network: z.string().nullable(),
   /** Permissioned networks list their producers' keys (1.1); null when open or unknown. */
   producers: z.array(z.string()).nullable(),
+  /** The producer whose turn the latest round a node reported is (section 12); null when open. */
+  inTurn: z.string().nullable(),
 })
 
 export const snapshotSchema = z.object({

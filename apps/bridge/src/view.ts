@@ -88,7 +88,7 @@ export class NetworkView extends EventEmitter<{ delta: [delta: Delta] }> {
   private edges: Edge[] = []
   private readonly blocks = new Map<string, BlockState>()
   private events: NetworkEvent[] = []
-  private network: NetworkInfo = { network: null, producers: null }
+  private network: NetworkInfo = { network: null, producers: null, inTurn: null }
   private readonly changedNodes = new Set<string>()
   private readonly changedBlocks = new Set<string>()
   private newEvents: NetworkEvent[] = []

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { NetworkView, Observer } from '../src/index.js'
 import { NodeApiError, readObservations, readStatus, toReport } from '../src/node-api.js'
 
 const servers: Server[] = []
@@ -95,5 +96,48 @@ describe('node API edge', () => {
       'reorg',
       'unknown',
     ])
+  })
+
+  it('shows a 1.1 node identity: its key, that it is a listed producer, proven peers, and whose turn it is', async () => {
+    const [mine, other] = ['ab'.repeat(32), 'cd'.repeat(32)]
+    const api = await fakeApi({
+      '/status': {
+        ...status,
+        round: 7,
+        key: mine,
+        permissioned: true,
+        producers: [other, mine],
+        peers: [
+          { ...status.peers[0], key: other, proven: true },
+          { address: '127.0.0.1:7003', key: 'ef'.repeat(32), proven: false },
+        ],
+      },
+      '/observations': [],
+    })
+    const view = new NetworkView()
+    // Its P2P address refuses connections: everything here comes from the API.
+    const observer = new Observer({ view, targets: [{ p2p: '127.0.0.1:9', api }], pollMs: 50 })
+    const shown = new Promise<void>((resolve) =>
+      view.on('delta', (d) => {
+        if (d.nodes?.some((n) => n.key === mine)) resolve()
+      }),
+    )
+    const flushing = setInterval(() => view.flush(), 20)
+    await observer.start()
+    try {
+      await shown
+      const snap = view.snapshot()
+      expect(snap.nodes.find((n) => n.key === mine)).toMatchObject({
+        producer: true,
+        provenPeers: 1,
+        peers: 2,
+        pending: 2,
+      })
+      // Round 7 of two producers: the second (index 7 % 2), as the codec's rule says.
+      expect(snap.network).toEqual({ network: 'n', producers: [other, mine], inTurn: mine })
+    } finally {
+      clearInterval(flushing)
+      await observer.stop()
+    }
   })
 })

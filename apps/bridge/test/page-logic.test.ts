@@ -9,7 +9,7 @@ const snapshot = (seq: number): ServerMessage => ({
   type: 'snapshot',
   seq,
   data: {
-    network: { network: null, producers: null },
+    network: { network: null, producers: null, inTurn: null },
     nodes: [],
     edges: [],
     blocks: [],

@@ -48,7 +48,16 @@ function loadPins(): Set<string> {
  * browser across reloads). A node that is down keeps its last figures,
  * greyed and marked as stale.
  */
-export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
+export function NodeTable({
+  nodes,
+  now,
+  inTurn,
+}: {
+  nodes: NodeView[]
+  now: number
+  /** The key of the producer whose turn it is (permissioned networks). */
+  inTurn: string | null
+}) {
   const [sort, setSort] = useState<{ by: Column; desc: boolean }>({ by: 'name', desc: false })
   const [pinned, setPinned] = useState<Set<string>>(loadPins)
   useEffect(() => {
@@ -111,6 +120,7 @@ export function NodeTable({ nodes, now }: { nodes: NodeView[]; now: number }) {
               n={n}
               best={best}
               pinned={pinned.has(n.address)}
+              inTurn={n.key !== null && n.key === inTurn}
               seconds={Math.max(0, Math.round((now - n.lastSeen) / 1000))}
               toggle={toggle}
             />
@@ -128,7 +138,9 @@ const Row = memo(function Row({
   pinned,
   seconds,
   toggle,
+  inTurn,
 }: {
+  inTurn: boolean
   n: NodeView
   best: number
   pinned: boolean
@@ -151,7 +163,7 @@ const Row = memo(function Row({
       <td class="name">{n.name ?? n.address.replace(/^127\.0\.0\.1:/, ':')}</td>
       <td class="mono optional">{n.address}</td>
       <td class="mono optional" title={n.key ?? 'no identity reported'}>
-        {n.key ? `${n.key.slice(0, 8)}${n.producer ? ' ★' : ''}` : '–'}
+        {n.key ? `${n.key.slice(0, 8)}${n.producer ? ' ★' : ''}${inTurn ? ' (in turn)' : ''}` : '–'}
         {n.provenPeers !== null && n.peers !== null ? ` (${n.provenPeers}/${n.peers} proven)` : ''}
       </td>
       <td>{n.height ?? '–'}</td>

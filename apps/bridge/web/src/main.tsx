@@ -48,7 +48,7 @@ function App() {
       <main>
         <section class="nodes">
           <h2>Nodes</h2>
-          <NodeTable nodes={nodes} now={now} />
+          <NodeTable nodes={nodes} now={now} inTurn={state.network.inTurn} />
         </section>
         <section class="topology">
           <h2>Topology and block {shown ? `#${shown.height ?? '?'}` : ''}'s path</h2>

@@ -16,7 +16,7 @@ export interface NetworkState {
 }
 
 export const emptyState = (): NetworkState => ({
-  network: { network: null, producers: null },
+  network: { network: null, producers: null, inTurn: null },
   nodes: new Map(),
   edges: [],
   blocks: new Map(),
