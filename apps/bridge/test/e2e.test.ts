@@ -3,8 +3,10 @@
 // (390x844) sizes. Screenshots go to test-results/. Every wait is on a
 // state of the page; when one expires, the error says what was missing
 // (for a block: which node lacked it, and what that node's store holds).
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Block, createGenesis } from '@chronos/codec'
 import { apiAddress, type ChronosNode, startApi } from '@chronos/node'
@@ -13,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import {
   type BridgeServer,
   type BridgeTarget,
+  HistoryStore,
   holdsBlock,
   NetworkView,
   Observer,
@@ -30,11 +33,15 @@ const apis: Server[] = []
 let observer: Observer | undefined
 let bridge: BridgeServer | undefined
 let browser: Browser | undefined
+let history: HistoryStore | undefined
+const historyDir = mkdtempSync(join(tmpdir(), 'bridge-e2e-history-'))
 
 afterAll(async () => {
   await browser?.close()
   await bridge?.close()
   await observer?.stop()
+  await history?.close()
+  rmSync(historyDir, { recursive: true, force: true })
   for (const api of apis) api.close()
   await Promise.all(nodes.map((n) => n.stop()))
 })
@@ -123,11 +130,17 @@ async function whoLacks(view: NetworkView, watched: ChronosNode[], names: Map<st
   return lines.join('; ')
 }
 
-/** The page fits the viewport's width: nothing is laid out off-screen to the right. */
+/** The page fits the viewport's width (once a resize has settled): nothing is laid out off-screen to the right. */
 async function fitsWidth(page: Page, width: number) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth)
-  expect(overflow, `page is ${overflow} px wide in a ${width} px viewport`).toBeLessThanOrEqual(
+  await until(
+    page,
+    `the page to fit ${width} px`,
+    (w: number) => document.documentElement.scrollWidth <= w,
     width,
+    () =>
+      page.evaluate(
+        `(() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > ${width + 1}).slice(0, 8).map((e) => e.tagName + '#' + e.id + '.' + e.className + ' right=' + Math.round(e.getBoundingClientRect().right)).join(', '))()`,
+      ) as Promise<string>,
   )
   for (const selector of ['#topology', '#summary', '#nodes', '#histogram', '#cdf']) {
     const box = await page.locator(selector).boundingBox()
@@ -140,7 +153,7 @@ async function fitsWidth(page: Page, width: number) {
 }
 
 describe('the observer page', () => {
-  it('shows 3 named nodes (one discovered) at equal, rising heights, blocks reaching all, its charts, pins, a phone layout, a node down, and survives a bridge restart', async () => {
+  it('shows 3 named nodes (one discovered) at equal, rising heights, blocks reaching all, its charts, pins, a phone layout, a node down, and keeps its history across a bridge restart', async () => {
     expect(
       existsSync(staticDir),
       'the page is built by `pnpm build` (turbo builds it before this test)',
@@ -159,6 +172,8 @@ describe('the observer page', () => {
     const names = new Map(made.map((m) => [m.node.address, m.target.name!]))
     const watched = made.map((m) => m.node)
     const view = new NetworkView()
+    history = await HistoryStore.open(historyDir)
+    await history.attach(view)
     // The bridge is told of two nodes; it must find the third through their peer lists.
     observer = new Observer({ view, targets: made.slice(0, 2).map((m) => m.target), pollMs: 300 })
     await observer.start()
@@ -306,9 +321,18 @@ describe('the observer page', () => {
     )
     expect(await page.textContent('#connection')).toContain('2/3 nodes up')
 
-    // The bridge restarts on the same port: the page notices, reconnects and is live again.
+    // The bridge restarts (a new process would: new view, its history from its LevelDB) on the
+    // same port, with production paused so that every block the page shows after it came from disk.
+    for (const m of made.slice(0, 2)) m.node.setProducing(false)
+    const kept = await page.evaluate(() => ({
+      confirmed: Number(document.querySelector('#histogram')?.getAttribute('data-blocks')),
+      hash: document.querySelector('#blocks tbody tr.confirmed')?.getAttribute('data-hash') ?? '',
+    }))
+    expect(kept.confirmed).toBeGreaterThan(0)
     const address = bridge.address
     await bridge.close()
+    await observer.stop()
+    await history.close()
     await until(
       page,
       'the page noticing the bridge is gone',
@@ -316,14 +340,29 @@ describe('the observer page', () => {
       null,
       async () => `connection: ${await page.textContent('#connection')}`,
     )
-    bridge = await startBridgeServer({ view, listen: address, staticDir })
+    const restarted = new NetworkView()
+    history = await HistoryStore.open(historyDir)
+    await history.attach(restarted)
+    observer = new Observer({
+      view: restarted,
+      targets: made.slice(0, 2).map((m) => m.target),
+      pollMs: 300,
+    })
+    await observer.start()
+    bridge = await startBridgeServer({ view: restarted, listen: address, staticDir })
     await until(
       page,
-      'the page live again after the restart',
-      () => document.querySelector('#connection')?.textContent?.includes('2/3 nodes up'),
-      null,
-      async () => `connection: ${await page.textContent('#connection')}`,
+      'the page live again after the restart, with the blocks it showed before',
+      (before: { confirmed: number; hash: string }) =>
+        document.querySelector('#connection')?.textContent?.includes('2/2 nodes up') &&
+        Number(document.querySelector('#histogram')?.getAttribute('data-blocks')) >=
+          before.confirmed &&
+        document.querySelector(`#blocks tbody tr[data-hash="${before.hash}"]`) !== null,
+      kept,
+      async () =>
+        `connection: ${await page.textContent('#connection')}; histogram blocks ${await page.getAttribute('#histogram', 'data-blocks')} (had ${kept.confirmed}); restored ${restarted.snapshot().blocks.length} blocks`,
     )
+    for (const m of made.slice(0, 2)) m.node.setProducing(true)
     await context.close()
   }, 150_000)
 

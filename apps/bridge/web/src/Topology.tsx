@@ -91,7 +91,16 @@ export function Topology({
       textureOnViewport: true,
       hideEdgesOnViewport: true,
     })
-    return () => graph.current?.destroy()
+    // A phone rotating or a window resizing: redraw to the new box and keep every node in view.
+    const resized = new ResizeObserver(() => {
+      graph.current?.resize()
+      graph.current?.fit(undefined, 24)
+    })
+    if (container.current) resized.observe(container.current)
+    return () => {
+      resized.disconnect()
+      graph.current?.destroy()
+    }
   }, [])
   useEffect(() => {
     const cy = graph.current
