@@ -3,6 +3,7 @@
 //   { open: N, address }  opens N sockets, subscribes, answers { ready: N } once each has its snapshot
 //   { close: true }       closes them all, answers { closed: true }
 import { WebSocket } from 'ws'
+import { BRIDGE_PROTOCOL_VERSION } from '../src/protocol.js'
 
 let sockets: WebSocket[] = []
 let bytes = 0
@@ -23,7 +24,7 @@ process.on('message', async (command: { open?: number; address?: string; close?:
             })
             ws.once('open', () => {
               ws.once('snapshot', () => resolve(ws))
-              ws.send(JSON.stringify({ v: 2, type: 'subscribe', seq: 1 }))
+              ws.send(JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'subscribe', seq: 1 }))
             })
           }),
       ),

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { DropReason } from '../src/clients.js'
 import {
+  BRIDGE_PROTOCOL_VERSION,
   type BridgeServer,
   NetworkView,
   type ServerMessage,
@@ -41,7 +42,7 @@ async function client(address: string, subscribe = true) {
     for (const wake of waiters.splice(0)) wake()
   })
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
-  if (subscribe) ws.send(JSON.stringify({ v: 1, type: 'subscribe', seq: 1 }))
+  if (subscribe) ws.send(JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'subscribe', seq: 1 }))
   const until = async (match: (m: ServerMessage) => boolean) => {
     while (!received.some(match)) await new Promise<void>((resolve) => waiters.push(resolve))
     return received.find(match)!
@@ -133,9 +134,11 @@ describe('bridge server', () => {
     const bad = await client(server.address)
     await bad.until((m) => m.type === 'snapshot')
     const code = closed(bad.ws)
-    bad.ws.send(JSON.stringify({ v: 1, type: 'setHeight', seq: 2, data: 9 }))
+    bad.ws.send(JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'setHeight', seq: 2, data: 9 }))
     expect(await code).toBe(1008)
-    good.ws.send(JSON.stringify({ v: 1, type: 'ping', seq: 2, data: { t: 42 } }))
+    good.ws.send(
+      JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'ping', seq: 2, data: { t: 42 } }),
+    )
     const pong = await good.until((m) => m.type === 'pong')
     expect(pong.type === 'pong' && pong.data.t).toBe(42)
     expect(server.clientCount()).toBe(1)
@@ -171,7 +174,8 @@ describe('bridge server', () => {
       server.clients.on('message', count)
     })
     const started = Date.now()
-    for (let i = 0; i < 3000; i++) hostile.send(JSON.stringify({ v: 1, type: 'subscribe', seq: i }))
+    for (let i = 0; i < 3000; i++)
+      hostile.send(JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'subscribe', seq: i }))
     await all
     const elapsed = Date.now() - started
     const stats = server.stats()
@@ -186,7 +190,8 @@ describe('bridge server', () => {
       out = true
     })
     for (let round = 2; !out && round < 400; round++) {
-      for (let i = 0; i < 20; i++) hostile.send(JSON.stringify({ v: 1, type: 'subscribe', seq: i }))
+      for (let i = 0; i < 20; i++)
+        hostile.send(JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'subscribe', seq: i }))
       fill(view, 300, round)
       await reader.until(
         (m) => m.type === 'delta' && m.data.nodes?.some((n) => n.height === round) === true,
@@ -209,10 +214,14 @@ describe('bridge server', () => {
     const code = closed(loud.ws)
     const gone = dropped(server, 'FLOOD')
     for (let i = 0; i < 100; i++)
-      loud.ws.send(JSON.stringify({ v: 1, type: 'ping', seq: i + 2, data: { t: i } }))
+      loud.ws.send(
+        JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'ping', seq: i + 2, data: { t: i } }),
+      )
     await gone
     expect(await code).toBe(1008)
-    calm.ws.send(JSON.stringify({ v: 1, type: 'ping', seq: 2, data: { t: 7 } }))
+    calm.ws.send(
+      JSON.stringify({ v: BRIDGE_PROTOCOL_VERSION, type: 'ping', seq: 2, data: { t: 7 } }),
+    )
     await calm.until((m) => m.type === 'pong')
     expect(server.stats().dropped).toMatchObject({ FLOOD: 1, SLOW: 0, TOTAL: 0, BEHIND: 0 })
   })
