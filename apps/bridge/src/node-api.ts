@@ -19,6 +19,8 @@ export const apiPeerSchema = z.object({
   key: hex.optional(),
   /** 1.1: the peer proved it holds that key. */
   proven: z.boolean().optional(),
+  /** The peer said it is an observer (a bridge): not a node of the network. */
+  observer: z.boolean().optional(),
 })
 
 export const apiStatusSchema = z.object({
@@ -34,6 +36,8 @@ export const apiStatusSchema = z.object({
   key: hex.optional(),
   permissioned: z.boolean().optional(),
   producers: z.array(hex).optional(),
+  /** The producer in turn this round, as the node computes it. */
+  inTurn: hex.optional(),
 })
 export type ApiStatus = z.infer<typeof apiStatusSchema>
 

@@ -29,10 +29,7 @@ export interface ObserverOptions {
  * that do not know the feature ignore it, section 13).
  */
 export const OBSERVER_FEATURE = 'observer'
-const OBSERVER_STATUS: LocalChainStatus & { features: readonly string[] } = {
-  height: 0,
-  features: [OBSERVER_FEATURE],
-}
+const OBSERVER_STATUS: LocalChainStatus = { height: 0 }
 
 /**
  * Watches the network two ways. As a peer (an observer: no chain, any
@@ -67,6 +64,7 @@ export class Observer {
       listen: options.listen ?? '127.0.0.1:0',
       peers: options.targets.map((t) => t.p2p),
       chain: () => OBSERVER_STATUS,
+      features: [OBSERVER_FEATURE],
       handlers: {
         pull: () => null,
         newBlock: (block, session) => {
@@ -154,7 +152,8 @@ export class Observer {
   }
 
   private applyStatus(status: ApiStatus, edges: [string, string][]): void {
-    const peers = status.peers.filter((p) => p.address !== this.peers.address)
+    // The network's own nodes: not us, not other observers.
+    const peers = status.peers.filter((p) => p.address !== this.peers.address && !p.observer)
     this.view.updateNode(status.address, {
       height: status.height,
       head: status.head,
@@ -179,6 +178,7 @@ export class Observer {
             producers,
             // The turn rule is the codec's; it reads only the producer list, not the clock.
             inTurn:
+              status.inTurn ??
               (producers &&
                 inTurnProducer(status.round, { producers, roundMs: 1, genesisTime: 0 })) ??
               null,
