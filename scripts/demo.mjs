@@ -106,7 +106,7 @@ const poll = setInterval(async () => {
     nodes.map(async (node) => {
       try {
         const status = await (await fetch(`http://${node.api}/status`)).json()
-        return `${node.name} h=${status.height} ${status.head.slice(0, 8)} peers=${status.peers.length}`
+        return `${node.name} h=${status.height} ${status.head.slice(0, 8)} peers=${status.peers.filter((p) => !p.observer).length}`
       } catch {
         return `${node.name} starting`
       }
