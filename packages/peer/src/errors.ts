@@ -29,6 +29,8 @@ export const PEER_CLOSE_REASONS = {
   PEER_LIMIT: 'PEER_LIMIT',
   /** The peer served a block that is invalid on its parent or not the one asked for. */
   INVALID_BLOCK: 'INVALID_BLOCK',
+  /** The peer's Status claims a height it then does not serve (PULL_BLOCK answered null). */
+  CLAIM_NOT_SERVED: 'CLAIM_NOT_SERVED',
   /** A local handler failed while answering. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** The node is shutting down. */
@@ -46,6 +48,7 @@ export const PENALISED_REASONS: ReadonlySet<string> = new Set([
   PEER_CLOSE_REASONS.UNEXPECTED_ANSWER,
   PEER_CLOSE_REASONS.MALFORMED_BLOCK,
   PEER_CLOSE_REASONS.INVALID_BLOCK,
+  PEER_CLOSE_REASONS.CLAIM_NOT_SERVED,
 ])
 
 export type PeerErrorCode = PeerCloseReason | 'PEER_GONE' | 'TOO_MANY_PENDING'

@@ -6,6 +6,13 @@ export interface BlockSource {
   /** The peer's Status address. */
   address: string
   pull: PullBlock
+  /** The height its Status claims now: a null answer at or below it is a broken promise. */
+  claimedHeight?: () => number
+}
+
+export interface RangeDownloadHooks {
+  /** `source` answered null for a height its Status claimed to have (it is dropped too). */
+  unserved?: (source: string, height: number) => void
 }
 
 export interface Downloaded {
@@ -37,6 +44,7 @@ export class RangeDownload {
     private readonly to: number,
     sources: readonly BlockSource[],
     private readonly window: number,
+    private readonly hooks: RangeDownloadHooks = {},
   ) {
     this.nextNew = from
     this.expected = from
@@ -144,6 +152,7 @@ export class RangeDownload {
   }
 
   private request(source: BlockSource, height: number): void {
+    const claimed = source.claimedHeight?.() ?? -1
     this.inFlight.set(source.address, (this.inFlight.get(source.address) ?? 0) + 1)
     const settled = () =>
       this.inFlight.set(source.address, (this.inFlight.get(source.address) ?? 1) - 1)
@@ -156,6 +165,7 @@ export class RangeDownload {
         } else if (block === null) {
           this.retry.push(height)
           this.drop(source.address)
+          if (height <= claimed) this.hooks.unserved?.(source.address, height)
           return
         } else {
           this.results.set(height, { block, source: source.address })
