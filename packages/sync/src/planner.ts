@@ -77,6 +77,12 @@ export class PlannerMemory {
     this.set(address, { ...(entry ?? blank), claim, since: nowMs })
   }
 
+  /** True while the peer still makes the claim we rejected. */
+  isRejected(address: string, claim: Claim): boolean {
+    const rejected = this.entries.get(address)?.rejected
+    return rejected !== undefined && sameClaim(rejected, claim)
+  }
+
   hint(address: string): void {
     this.set(address, {
       ...(this.entries.get(address) ?? blank),
@@ -155,7 +161,7 @@ export function plan(input: PlanInput): Plan {
     if (!isPossibleClaim(claim, nowMs, input.clock)) continue
     const remembered = memory.get(peer.address) ?? blank
     const hinted = remembered.hinted
-    if (!hinted && remembered.rejected && sameClaim(remembered.rejected, claim)) continue
+    if (!hinted && memory.isRejected(peer.address, claim)) continue
     if (remembered.notBefore !== undefined && nowMs < remembered.notBefore) {
       waitUntil(remembered.notBefore)
       continue

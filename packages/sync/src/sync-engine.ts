@@ -418,6 +418,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     const claim = claimOf(peer)
     if (!peer.ready || !claim || !isPossibleClaim(claim, this.now(), this.store.params))
       return false
+    // A claim whose own sync failed does not make a peer a source for another.
+    if (this.memory.isRejected(peer.address, claim)) return false
     const sameTip = claim.height === height && claim.head === target.status?.head
     return sameTip || claim.height > height
   }
