@@ -235,7 +235,7 @@ describe('fork download: (state, event) -> (state, effects)', () => {
 
   it('orders equal-length forks in a permissioned network by the in-turn rule, not the hash alone', () => {
     const producers = ['a'.repeat(64), 'b'.repeat(64)]
-    const network = { ...params, producers } as NetworkParams
+    const network: NetworkParams = { ...params, producers }
     const parent = at(10)
     const round = roundOf(parent.block_header.timestamp, network) + 1
     const inTurn = producers[round % 2]!

@@ -3,10 +3,12 @@ import {
   type Block,
   createBlock,
   createGenesis,
-  type RoundClock,
+  type NetworkParams,
+  type NodeKey,
   readNetworkParams,
   roundOf,
   roundStart,
+  sealBlock,
 } from '@chronos/codec'
 import { PeerManager, type ServerHandlers } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
@@ -30,8 +32,10 @@ export interface ChainOptions {
   transactions?: number
   /** Rounds from one block to the next. Default 1. */
   step?: number
-  /** The network whose rounds the timestamps follow. Default this file's genesis. */
-  network?: RoundClock
+  /** The network whose rounds the timestamps follow (and seals name). Default this file's genesis. */
+  network?: NetworkParams
+  /** Permissioned networks: the key that produces and seals the block of a round. */
+  keyFor?: (round: number) => NodeKey
 }
 
 /**
@@ -43,13 +47,15 @@ export function nextBlock(parent: Block, options: ChainOptions = {}): Block {
   const tag = options.tag ?? 'a'
   const height = parent.block_header.height + 1
   const round = roundOf(parent.block_header.timestamp, network) + (options.step ?? 1)
-  return createBlock({
+  const key = options.keyFor?.(round)
+  const block = createBlock({
     height,
     prevHash: parent.block_header.hash,
     timestamp: roundStart(round, network) + 5,
-    producer: options.producer ?? `producer-${tag}`,
+    producer: key?.publicKey ?? options.producer ?? `producer-${tag}`,
     transactions: Array.from({ length: options.transactions ?? 2 }, (_, n) => ({ tag, height, n })),
   })
+  return key ? sealBlock(block, key, network.genesisHash) : block
 }
 
 /** `length` blocks on `parent`, one round apart unless `step` says otherwise. */
@@ -63,8 +69,14 @@ export function buildChain(parent: Block, length: number, options: ChainOptions 
   return out
 }
 
-export async function memoryStore(blocks: readonly Block[] = []): Promise<ChainStore> {
-  const store = await openChainStore({ genesis, db: new MemoryLevel({ valueEncoding: 'utf8' }) })
+export async function memoryStore(
+  blocks: readonly Block[] = [],
+  network: Block = genesis,
+): Promise<ChainStore> {
+  const store = await openChainStore({
+    genesis: network,
+    db: new MemoryLevel({ valueEncoding: 'utf8' }),
+  })
   for (const block of blocks) await store.append(block)
   return store
 }
@@ -88,9 +100,13 @@ export interface SyncNode {
 
 /** A node with a TCP PeerManager, an in-memory store and a SyncEngine. */
 export async function startSyncNode(
-  options: { blocks?: readonly Block[]; dial?: string[] } & Partial<SyncOptions> = {},
+  options: {
+    blocks?: readonly Block[]
+    dial?: string[]
+    genesis?: Block
+  } & Partial<SyncOptions> = {},
 ): Promise<SyncNode> {
-  const store = await memoryStore(options.blocks)
+  const store = await memoryStore(options.blocks, options.genesis)
   let served = 0
   const peers = new PeerManager({
     transport: tcpTransport(),

@@ -1,4 +1,10 @@
-import { type Block, compareBlocks, createGenesis } from '@chronos/codec'
+import {
+  type Block,
+  compareBlocks,
+  createGenesis,
+  generateNodeKey,
+  readNetworkParams,
+} from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findCommonAncestor, type SyncProgress, type SyncResult } from '../src/index.js'
 import {
@@ -126,6 +132,36 @@ describe('SyncEngine', () => {
     // The node on the better chain looked at the worse one and kept its own.
     await done
     expect(onBetter.store.head().block_header.hash).toBe(better.at(-1)!.block_header.hash)
+  })
+
+  it('in a permissioned network, moves to the equal-length fork whose first block is in turn, though its hash is larger', async () => {
+    const keys = [generateNodeKey(), generateNodeKey()]
+    const permissioned = createGenesis({
+      network: 'sync-permissioned',
+      roundMs: ROUND_MS,
+      timestamp: genesis.block_header.timestamp,
+      producers: keys.map((k) => k.publicKey),
+    })
+    const network = readNetworkParams(permissioned)
+    const inTurn = { network, keyFor: (round: number) => keys[round % 2]! }
+    const outOfTurn = { network, keyFor: (round: number) => keys[(round + 1) % 2]! }
+    const shared = buildChain(permissioned, 5, inTurn)
+    const theirs = [...shared, ...buildChain(shared.at(-1)!, 3, { ...inTurn, tag: 'in' })]
+    let ours: Block[] = []
+    for (let n = 0; ; n++) {
+      const first = nextBlock(shared.at(-1)!, { ...outOfTurn, tag: `out-${n}` })
+      if (first.block_header.hash > theirs[5]!.block_header.hash) continue
+      ours = [...shared, first, ...buildChain(first, 2, { ...inTurn, tag: `out-${n}` })]
+      break
+    }
+    const onOurs = await node({ genesis: permissioned, blocks: ours })
+    const onTheirs = await node({ genesis: permissioned, blocks: theirs })
+    const looked = new Promise((resolve) => onTheirs.sync.once('done', resolve))
+    onOurs.peers.connect(onTheirs.peers.address)
+    await untilHead(onOurs.store, theirs.at(-1)!.block_header.hash)
+    // The node on the in-turn fork looked at ours, smaller hash and all, and kept its own.
+    await looked
+    expect(onTheirs.store.head().block_header.hash).toBe(theirs.at(-1)!.block_header.hash)
   })
 
   it('follows a fork that grows while it downloads, though our own chain outgrew the tip it first announced', async () => {
