@@ -6,7 +6,8 @@ import {
   readNetworkParams,
 } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
-import { findCommonAncestor, type SyncProgress, type SyncResult } from '../src/index.js'
+import { findCommonAncestor } from '../src/ancestor.js'
+import type { SyncProgress, SyncResult } from '../src/index.js'
 import {
   buildChain,
   genesis,
