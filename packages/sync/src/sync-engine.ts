@@ -20,7 +20,7 @@ export interface SyncOptions {
   window?: number
   /** Blocks held in memory for one reorg before giving up on it. Default 10,000. */
   maxReorgBlocks?: number
-  /** Progress events at most this often, and only for a sync that lasts longer. Default 1 s. */
+  /** Progress events at most this often, and only for a sync that lasts longer or catches up. Default 1 s. */
   progressIntervalMs?: number
   /**
    * How long a peer may be exactly one block ahead before we sync from it.
@@ -38,7 +38,11 @@ export interface SyncOptions {
 }
 
 export interface SyncEvents {
-  /** While a sync runs longer than `progressIntervalMs`: at most once per interval, and at its end. */
+  /**
+   * While a sync runs longer than `progressIntervalMs`, at most once per
+   * interval; and at the end of one that ran that long or wrote more than
+   * one batch (128 blocks). Never for the one-block syncs of following.
+   */
   progress: [progress: SyncProgress]
   /** A sync with a peer ended; `applied` blocks were written (0 if its chain was not better). */
   done: [result: SyncResult]
@@ -63,7 +67,7 @@ interface Run {
   /** The range being downloaded now (or last). */
   download: RangeDownload | undefined
   lastReport: number
-  /** A progress event was emitted: the sync ends with one too, so a progress bar completes. */
+  /** A progress event was emitted during the sync. */
   reported: boolean
 }
 
@@ -275,7 +279,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       )
       this.memory.defer(peer.address, end.retryAtMs)
     }
-    if (run.reported) this.emit('progress', this.report(run))
+    // A catch-up ends with a report (so a progress bar completes); following one block per round does not.
+    if (run.reported || result.applied > MAX_APPEND_BATCH) this.emit('progress', this.report(run))
     result.height = this.store.height()
     this.emit('done', result)
   }
@@ -302,8 +307,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.current = { download, target: run.peer, height: to }
     try {
       for (let height = from; height <= to && run.state.kind !== 'ended'; height++) {
-        await this.noticeOurGrowth(run)
         const { block, source } = await download.next()
+        // Just before the step, so that what gossip confirmed while we waited is seen.
+        await this.noticeOurGrowth(run)
         const step = stepFork(
           run.state,
           { type: 'block', block, source, nowMs: this.now() },
