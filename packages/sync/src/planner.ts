@@ -191,3 +191,19 @@ export function plan(input: PlanInput): Plan {
   if (wakeAt !== undefined) return { kind: 'wait', untilMs: wakeAt }
   return { kind: 'idle' }
 }
+
+/**
+ * Whether a peer credibly claims a longer chain than ours: a possible
+ * height, not a claim we already found not better or false, and not a peer
+ * whose next block is of a round that has not ended. A node that produces
+ * asks this, so that no claim alone can stop production.
+ */
+export function isBehind(input: Omit<PlanInput, 'oneAheadGraceMs'>): boolean {
+  const { ours, memory, nowMs } = input
+  return input.peers.some(({ address, claim }) => {
+    if (claim.height <= ours.height || !isPossibleClaim(claim, nowMs, input.clock)) return false
+    if (memory.isRejected(address, claim)) return false
+    const notBefore = memory.get(address)?.notBefore
+    return notBefore === undefined || nowMs >= notBefore
+  })
+}

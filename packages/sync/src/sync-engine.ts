@@ -6,7 +6,14 @@ import { type Logger, silentLogger } from '@chronos/transport'
 import { findCommonAncestor } from './ancestor.js'
 import { SyncError } from './errors.js'
 import { type ForkEffect, type ForkState, startFork, stepFork } from './fork-download.js'
-import { type Claim, isPossibleClaim, type PeerView, PlannerMemory, plan } from './planner.js'
+import {
+  type Claim,
+  isBehind,
+  isPossibleClaim,
+  type PeerView,
+  PlannerMemory,
+  plan,
+} from './planner.js'
 import { ProgressMeter, type SyncProgress } from './progress.js'
 import { type BlockSource, RangeDownload } from './range-download.js'
 
@@ -133,6 +140,24 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   /**
+   * True when a ready peer credibly claims a longer chain than ours (see
+   * `isBehind` in planner.ts): an impossible height, a claim whose sync
+   * failed or was not better, or a chain ahead of our clock does not count.
+   * A producer should not pack on a head it is about to leave; this tells it
+   * when, without letting a lie stop production.
+   */
+  behind(): boolean {
+    const head = this.store.head().block_header
+    return isBehind({
+      ours: { height: head.height, head: head.hash },
+      peers: this.readyViews(),
+      memory: this.memory,
+      nowMs: this.now(),
+      clock: this.store.params,
+    })
+  }
+
+  /**
    * A peer sent a block whose parent we lack: its chain may be better even
    * if its last Status did not say so. Checks it now.
    */
@@ -185,15 +210,19 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     }
   }
 
-  private plan() {
-    const nowMs = this.now()
+  private readyViews(): PeerView[] {
     const peers: PeerView[] = []
     for (const peer of this.peers.readyPeers()) {
       const claim = claimOf(peer)
-      if (!claim) continue
-      this.memory.observe(peer.address, claim, nowMs)
-      peers.push({ address: peer.address, claim })
+      if (claim) peers.push({ address: peer.address, claim })
     }
+    return peers
+  }
+
+  private plan() {
+    const nowMs = this.now()
+    const peers = this.readyViews()
+    for (const { address, claim } of peers) this.memory.observe(address, claim, nowMs)
     const head = this.store.head().block_header
     return plan({
       ours: { height: head.height, head: head.hash },

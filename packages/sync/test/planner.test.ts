@@ -2,7 +2,14 @@
 // memory events -> memory, on a fake clock, no sockets.
 import { maxPossibleHeight, roundStart } from '@chronos/codec'
 import { describe, expect, it } from 'vitest'
-import { type Claim, type PeerView, type Plan, PlannerMemory, plan } from '../src/planner.js'
+import {
+  type Claim,
+  isBehind,
+  type PeerView,
+  type Plan,
+  PlannerMemory,
+  plan,
+} from '../src/planner.js'
 import { params } from './helpers.js'
 
 const GRACE = 250
@@ -213,5 +220,36 @@ describe('planner memory', () => {
     memory.hint('p')
     memory.forget('p')
     expect(memory.get('p')).toBeUndefined()
+  })
+})
+
+describe('isBehind: whether a claim may hold back production', () => {
+  const behind = (peers: PeerView[], setup?: Setup) => {
+    const memory = new PlannerMemory()
+    setup?.(memory)
+    return isBehind({ ours: OURS, peers, memory, nowMs: NOW, clock: params })
+  }
+  it.each([
+    { name: 'a peer one block ahead', peers: [peer('p', 101)], expected: true },
+    { name: 'a peer at our height', peers: [peer('p', 100, h('b'))], expected: false },
+    {
+      name: 'a height above the current round + 1',
+      peers: [peer('liar', Number.MAX_SAFE_INTEGER, null)],
+      expected: false,
+    },
+    {
+      name: 'a claim already found false or not better',
+      peers: [peer('p', 150, null)],
+      setup: (m: PlannerMemory) => m.reject('p', { height: 150, head: undefined }),
+      expected: false,
+    },
+    {
+      name: 'a chain whose next block is of a round that has not ended',
+      peers: [peer('p', 150)],
+      setup: (m: PlannerMemory) => m.defer('p', NOW + 400),
+      expected: false,
+    },
+  ])('$name: $expected', ({ peers, setup, expected }) => {
+    expect(behind(peers, setup)).toBe(expected)
   })
 })

@@ -236,6 +236,8 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     fresh.peers.connect(honest.peers.address)
     await untilHead(fresh.store, main.at(-1)!.block_header.hash)
     expect(liar.pulls()).toBe(0)
+    // Nor does the lie hold back production.
+    expect(fresh.sync.behind()).toBe(false)
   })
 
   it('does not ask again and again for a headless claim whose sync failed', async () => {
@@ -255,6 +257,8 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     await untilHead(fresh.store, main.at(-1)!.block_header.hash)
     // One ancestor probe, then at most one download window's worth (twice the window ahead).
     expect(liar.pulls()).toBeLessThanOrEqual(1 + 2 * 16)
+    // Its claim, found false, no longer holds back production.
+    expect(fresh.sync.behind()).toBe(false)
   })
 
   it('penalises a peer whose Status claims blocks it does not serve', async () => {
@@ -301,6 +305,8 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     // Held 5-8 are as long as ours and lose; 9 is of the current round and ends the sync.
     expect(await first).toMatchObject({ ancestor: 4, applied: 0, reorged: false })
     expect(local.store.head().block_header.hash).toBe(honestHead)
+    // A chain ahead of the clock does not stop us producing on our history meanwhile.
+    expect(local.sync.behind()).toBe(false)
     // Round 9 ends: its block now counts, and makes the fork longer than our history.
     const second = nextDone()
     clock = G + 10 * ROUND_MS + 500
