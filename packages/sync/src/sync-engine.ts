@@ -37,6 +37,11 @@ export interface SyncOptions {
    */
   oneAheadGraceMs?: number
   /**
+   * Peers the planner remembers (claims, hints, rejections). Entries go when
+   * a peer disconnects, the oldest past this bound. Default 1,024.
+   */
+  maxRememberedPeers?: number
+  /**
    * Unix ms now. Blocks more than 15 s ahead of it are refused, blocks of a
    * round that has not ended are not confirmed (PROTOCOL.md section 6).
    */
@@ -99,7 +104,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly oneAheadGraceMs: number
   private readonly now: () => number
   private readonly logger: Logger
-  private readonly memory = new PlannerMemory()
+  private readonly memory: PlannerMemory
   private wakeTimer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
@@ -114,6 +119,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.maxReorgBlocks = options.maxReorgBlocks ?? 10_000
     this.progressIntervalMs = options.progressIntervalMs ?? 1000
     this.oneAheadGraceMs = options.oneAheadGraceMs ?? 250
+    this.memory = new PlannerMemory(options.maxRememberedPeers ?? 1024)
     this.now = options.now ?? Date.now
     this.logger = options.logger ?? silentLogger
     const seen = (peer: Peer) => {
