@@ -192,6 +192,22 @@ describe('SyncEngine', () => {
     expect((await local.store.verify()).ok).toBe(true)
   })
 
+  it('goes on when gossip confirms, mid-download, the very block being downloaded', async () => {
+    const remote = await startGrowingPeer(main, 12)
+    nodes.push(remote.peers)
+    const local = await node({ blocks: main.slice(0, 10), oneAheadGraceMs: 0 })
+    const held = remote.hold(11)
+    const done = new Promise<SyncResult>((resolve) => local.sync.once('done', resolve))
+    local.peers.connect(remote.peers.address)
+    await held.reached
+    // Our own round confirms block 11 while its download is under way.
+    await local.store.append(main[10]!)
+    held.release()
+    // Block 11 is recognised as ours, 12 is appended on it: no failed append, no reorg.
+    expect(await done).toMatchObject({ ancestor: 10, applied: 1, reorged: false, height: 12 })
+    expect(local.store.head().block_header.hash).toBe(main[11]!.block_header.hash)
+  })
+
   it('drops and penalises a peer that serves a block invalid on its parent, and syncs from an honest one', async () => {
     const bad = [...main.slice(0, 99)]
     const parent = bad.at(-1)!
