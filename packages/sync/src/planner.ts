@@ -23,7 +23,8 @@ export const isPossibleClaim = (claim: Claim, nowMs: number, clock: RoundClock):
   claim.height <= maxPossibleHeight(nowMs, clock)
 
 export interface PeerView {
-  readonly address: string
+  /** The peer's identity: its proven key, else its Status address (as PeerManager's `Peer.id`). */
+  readonly id: string
   readonly claim: Claim
 }
 
@@ -53,8 +54,8 @@ const blank: PeerMemory = {
 }
 
 /**
- * Per-peer planner memory. Keyed by an address a peer chooses, so it is
- * bounded: entries go when the peer disconnects, and the oldest go first
+ * Per-peer planner memory. Keyed by peer id (a key or an address, either of
+ * which a peer chooses for free), so it is bounded: entries go when the peer disconnects, and the oldest go first
  * past `maxPeers`.
  */
 export class PlannerMemory {
@@ -66,52 +67,52 @@ export class PlannerMemory {
     return this.entries.size
   }
 
-  get(address: string): PeerMemory | undefined {
-    return this.entries.get(address)
+  get(id: string): PeerMemory | undefined {
+    return this.entries.get(id)
   }
 
   /** A Status arrived (or is looked at again): starts the grace clock when the claim is new. */
-  observe(address: string, claim: Claim, nowMs: number): void {
-    const entry = this.entries.get(address)
+  observe(id: string, claim: Claim, nowMs: number): void {
+    const entry = this.entries.get(id)
     if (entry?.claim && sameClaim(entry.claim, claim)) return
-    this.set(address, { ...(entry ?? blank), claim, since: nowMs })
+    this.set(id, { ...(entry ?? blank), claim, since: nowMs })
   }
 
   /** True while the peer still makes the claim we rejected. */
-  isRejected(address: string, claim: Claim): boolean {
-    const rejected = this.entries.get(address)?.rejected
+  isRejected(id: string, claim: Claim): boolean {
+    const rejected = this.entries.get(id)?.rejected
     return rejected !== undefined && sameClaim(rejected, claim)
   }
 
-  hint(address: string): void {
-    this.set(address, {
-      ...(this.entries.get(address) ?? blank),
+  hint(id: string): void {
+    this.set(id, {
+      ...(this.entries.get(id) ?? blank),
       hinted: true,
       rejected: undefined,
     })
   }
 
   /** A sync with the peer began: the hint that asked for it is served. */
-  started(address: string): void {
-    const entry = this.entries.get(address)
-    if (entry?.hinted) this.set(address, { ...entry, hinted: false })
+  started(id: string): void {
+    const entry = this.entries.get(id)
+    if (entry?.hinted) this.set(id, { ...entry, hinted: false })
   }
 
-  reject(address: string, claim: Claim): void {
-    this.set(address, { ...(this.entries.get(address) ?? blank), rejected: claim })
+  reject(id: string, claim: Claim): void {
+    this.set(id, { ...(this.entries.get(id) ?? blank), rejected: claim })
   }
 
-  defer(address: string, untilMs: number): void {
-    this.set(address, { ...(this.entries.get(address) ?? blank), notBefore: untilMs })
+  defer(id: string, untilMs: number): void {
+    this.set(id, { ...(this.entries.get(id) ?? blank), notBefore: untilMs })
   }
 
-  forget(address: string): void {
-    this.entries.delete(address)
+  forget(id: string): void {
+    this.entries.delete(id)
   }
 
-  private set(address: string, entry: PeerMemory): void {
-    this.entries.delete(address)
-    this.entries.set(address, entry)
+  private set(id: string, entry: PeerMemory): void {
+    this.entries.delete(id)
+    this.entries.set(id, entry)
     if (this.entries.size > this.maxPeers) {
       const oldest = this.entries.keys().next().value as string
       this.entries.delete(oldest)
@@ -137,7 +138,7 @@ export interface PlanInput {
 }
 
 export type Plan =
-  /** Sync with this peer, whose chain claims to be better than ours. */
+  /** Sync with this peer (its id), whose chain claims to be better than ours. */
   | { readonly kind: 'sync'; readonly peer: string; readonly claim: Claim }
   /** Nobody now, but a peer becomes a candidate at `untilMs`: plan again then. */
   | { readonly kind: 'wait'; readonly untilMs: number }
@@ -159,9 +160,9 @@ export function plan(input: PlanInput): Plan {
   for (const peer of input.peers) {
     const { claim } = peer
     if (!isPossibleClaim(claim, nowMs, input.clock)) continue
-    const remembered = memory.get(peer.address) ?? blank
+    const remembered = memory.get(peer.id) ?? blank
     const hinted = remembered.hinted
-    if (!hinted && memory.isRejected(peer.address, claim)) continue
+    if (!hinted && memory.isRejected(peer.id, claim)) continue
     if (remembered.notBefore !== undefined && nowMs < remembered.notBefore) {
       waitUntil(remembered.notBefore)
       continue
@@ -187,7 +188,7 @@ export function plan(input: PlanInput): Plan {
     )
       best = peer
   }
-  if (best) return { kind: 'sync', peer: best.address, claim: best.claim }
+  if (best) return { kind: 'sync', peer: best.id, claim: best.claim }
   if (wakeAt !== undefined) return { kind: 'wait', untilMs: wakeAt }
   return { kind: 'idle' }
 }
@@ -200,10 +201,10 @@ export function plan(input: PlanInput): Plan {
  */
 export function isBehind(input: Omit<PlanInput, 'oneAheadGraceMs'>): boolean {
   const { ours, memory, nowMs } = input
-  return input.peers.some(({ address, claim }) => {
+  return input.peers.some(({ id, claim }) => {
     if (claim.height <= ours.height || !isPossibleClaim(claim, nowMs, input.clock)) return false
-    if (memory.isRejected(address, claim)) return false
-    const notBefore = memory.get(address)?.notBefore
+    if (memory.isRejected(id, claim)) return false
+    const notBefore = memory.get(id)?.notBefore
     return notBefore === undefined || nowMs >= notBefore
   })
 }

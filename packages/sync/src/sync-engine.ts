@@ -124,7 +124,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.logger = options.logger ?? silentLogger
     const seen = (peer: Peer) => {
       const claim = claimOf(peer)
-      if (claim) this.memory.observe(peer.address, claim, this.now())
+      if (claim) this.memory.observe(peer.id, claim, this.now())
       this.joinCurrent(peer)
       this.schedule()
     }
@@ -132,7 +132,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.peers.on('ready', seen)
     // Per-peer memory lives only as long as the peer is connected.
     this.peers.on('disconnect', (peer) => {
-      if (!peer.connected) this.memory.forget(peer.address)
+      if (!peer.connected) this.memory.forget(peer.id)
     })
   }
 
@@ -164,11 +164,13 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   /**
-   * A peer sent a block whose parent we lack: its chain may be better even
-   * if its last Status did not say so. Checks it now.
+   * A peer (its id, or the Status address gossip knows it by) sent a block
+   * whose parent we lack: its chain may be better even if its last Status
+   * did not say so. Checks it now.
    */
-  hint(peerAddress: string): void {
-    this.memory.hint(peerAddress)
+  hint(peer: string): void {
+    const known = this.peers.get(peer) ?? this.peers.peers().find((p) => p.address === peer)
+    this.memory.hint(known?.id ?? peer)
     this.schedule()
   }
 
@@ -211,7 +213,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       } catch (error) {
         this.logger.warn({ peer: peer.address, err: (error as Error).message }, 'sync failed')
         // Do not spin on the same peer: wait for a claim other than the one that failed.
-        this.memory.reject(peer.address, decision.claim)
+        this.memory.reject(peer.id, decision.claim)
       }
     }
   }
@@ -220,7 +222,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     const peers: PeerView[] = []
     for (const peer of this.peers.readyPeers()) {
       const claim = claimOf(peer)
-      if (claim) peers.push({ address: peer.address, claim })
+      if (claim) peers.push({ id: peer.id, claim })
     }
     return peers
   }
@@ -228,7 +230,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private plan() {
     const nowMs = this.now()
     const peers = this.readyViews()
-    for (const { address, claim } of peers) this.memory.observe(address, claim, nowMs)
+    for (const { id, claim } of peers) this.memory.observe(id, claim, nowMs)
     const head = this.store.head().block_header
     return plan({
       ours: { height: head.height, head: head.hash },
@@ -246,7 +248,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   private async syncWith(peer: Peer, claim: Claim): Promise<void> {
-    this.memory.started(peer.address)
+    this.memory.started(peer.id)
     const session = peer.outbound!
     const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), claim.height)
     this.logger.debug(
@@ -268,7 +270,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     }
     // A chain that is not longer can only win at equal length (decided at the first differing block).
     if (claim.height < ourHeight || claim.height <= ancestor.height) {
-      this.memory.reject(peer.address, claim)
+      this.memory.reject(peer.id, claim)
       this.emit('done', result)
       return
     }
@@ -301,7 +303,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       run.meter.retarget(target.height)
     }
     const { state } = run
-    if (state.kind === 'holdingFork') this.memory.reject(peer.address, target)
+    if (state.kind === 'holdingFork') this.memory.reject(peer.id, target)
     if (state.kind === 'ended') {
       const { end } = state
       if (end.reason === 'BAD_TARGET_BLOCK') throw new SyncError('SYNC_ABORTED', end.message)
@@ -312,7 +314,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
         { peer: peer.address, height: end.height, retryAt: end.retryAtMs },
         'block of a round that has not ended: not confirmed yet',
       )
-      this.memory.defer(peer.address, end.retryAtMs)
+      this.memory.defer(peer.id, end.retryAtMs)
     }
     // A catch-up ends with a report (so a progress bar completes); following one block per round does not.
     if (run.reported || result.applied > MAX_APPEND_BATCH) this.emit('progress', this.report(run))
@@ -348,7 +350,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
         const step = stepFork(
           run.state,
           { type: 'block', block, source, nowMs: this.now() },
-          { network: this.store.params, target: run.peer.address, maxHeld: this.maxReorgBlocks },
+          { network: this.store.params, target: run.peer.id, maxHeld: this.maxReorgBlocks },
         )
         run.state = step.state
         for (const effect of step.effects) {
@@ -434,7 +436,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     run.state = stepFork(
       run.state,
       { type: 'ourBlocks', headers },
-      { network: this.store.params, target: run.peer.address, maxHeld: this.maxReorgBlocks },
+      { network: this.store.params, target: run.peer.id, maxHeld: this.maxReorgBlocks },
     ).state
   }
 
@@ -449,7 +451,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private sourceOf(peer: Peer): BlockSource {
     const session = peer.outbound!
     return {
-      address: peer.address,
+      id: peer.id,
       pull: (height) => session.pull(height),
       claimedHeight: () => peer.status?.height ?? -1,
     }
@@ -460,7 +462,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     if (!peer.ready || !claim || !isPossibleClaim(claim, this.now(), this.store.params))
       return false
     // A claim whose own sync failed does not make a peer a source for another.
-    if (this.memory.isRejected(peer.address, claim)) return false
+    if (this.memory.isRejected(peer.id, claim)) return false
     const sameTip = claim.height === height && claim.head === target.status?.head
     return sameTip || claim.height > height
   }
@@ -473,17 +475,18 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   /** Its Status promised a height it then did not serve: a lie that could make us spin. */
-  private penaliseClaim(address: string, height: number): void {
+  private penaliseClaim(id: string, height: number): void {
     this.penalise(
-      address,
+      id,
       PEER_CLOSE_REASONS.CLAIM_NOT_SERVED,
       `answered null for height ${height}, which its Status claimed`,
     )
   }
 
   /** Closing with a penalised reason makes the PeerManager count it against the peer. */
-  private penalise(address: string, reason: string, problem: string): void {
-    this.logger.warn({ peer: address, reason, problem }, 'peer penalised')
-    this.peers.get(address)?.outbound?.close(reason, new Error(problem))
+  private penalise(id: string, reason: string, problem: string): void {
+    const peer = this.peers.get(id)
+    this.logger.warn({ peer: peer?.address ?? id, id, reason, problem }, 'peer penalised')
+    peer?.outbound?.close(reason, new Error(problem))
   }
 }

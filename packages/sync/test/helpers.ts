@@ -104,6 +104,8 @@ export async function startSyncNode(
     blocks?: readonly Block[]
     dial?: string[]
     genesis?: Block
+    /** A node key, proven to peers that ask (section 11): the peer is then known by it. */
+    identity?: NodeKey
   } & Partial<SyncOptions> = {},
 ): Promise<SyncNode> {
   const store = await memoryStore(options.blocks, options.genesis)
@@ -112,6 +114,7 @@ export async function startSyncNode(
     transport: tcpTransport(),
     listen: '127.0.0.1:0',
     peers: options.dial,
+    identity: options.identity,
     chain: chainStatus(store),
     handlers: {
       ...noGossip,
@@ -145,11 +148,13 @@ export async function startSyncNode(
 export async function startFakeServer(
   chain: readonly Block[],
   claim: { height: number; head?: string } = headOf(chain.at(-1) ?? genesis),
+  identity?: NodeKey,
 ) {
   let pulls = 0
   const peers = new PeerManager({
     transport: tcpTransport(),
     listen: '127.0.0.1:0',
+    identity,
     chain: () => ({ ...claim, genesis: genesis.block_header.hash }),
     handlers: {
       ...noGossip,

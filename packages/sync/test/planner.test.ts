@@ -28,15 +28,15 @@ interface Row {
 }
 
 /** `head: null` for a Status without one. */
-const peer = (address: string, height: number, head: string | null = h('f')): PeerView => ({
-  address,
+const peer = (id: string, height: number, head: string | null = h('f')): PeerView => ({
+  id,
   claim: { height, head: head ?? undefined },
 })
 /** Seen long enough ago that no grace applies. */
 const seenEarlier =
   (...views: PeerView[]): Setup =>
   (memory) => {
-    for (const view of views) memory.observe(view.address, view.claim, NOW - 10_000)
+    for (const view of views) memory.observe(view.id, view.claim, NOW - 10_000)
   }
 
 const rows: Row[] = [
@@ -171,7 +171,7 @@ describe('planner: (memory, claims, clock) -> plan', () => {
     const memory = new PlannerMemory()
     row.memory?.(memory)
     const nowMs = row.nowMs ?? NOW
-    for (const view of row.peers) memory.observe(view.address, view.claim, nowMs)
+    for (const view of row.peers) memory.observe(view.id, view.claim, nowMs)
     const decision = plan({
       ours: OURS,
       peers: row.peers,
@@ -207,7 +207,7 @@ describe('planner memory', () => {
 
   it('is bounded: past maxPeers the least recently touched peer goes', () => {
     const memory = new PlannerMemory(3)
-    for (const address of ['a', 'b', 'c']) memory.hint(address)
+    for (const id of ['a', 'b', 'c']) memory.hint(id)
     memory.reject('a', claim)
     memory.hint('d')
     expect(memory.size).toBe(3)

@@ -294,6 +294,18 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     )
   })
 
+  it('penalises a peer known by its proven key, not only one known by its address', async () => {
+    const liarKey = generateNodeKey()
+    const liar = await startFakeServer(main.slice(0, 10), { height: 50 }, liarKey)
+    nodes.push(liar)
+    const fresh = await node({ window: 4, identity: generateNodeKey() })
+    const penalty = new Promise<string[]>((resolve) =>
+      fresh.peers.once('penalty', (id, reason) => resolve([id, reason])),
+    )
+    fresh.peers.connect(liar.address)
+    expect(await penalty).toEqual([liarKey.publicKey, 'CLAIM_NOT_SERVED'])
+  })
+
   it('neither confirms nor counts blocks of rounds that have not ended: a fork ahead of the clock waits for its rounds', async () => {
     // Round 9 is under way: honest history is heights 1-8 (rounds 1-8).
     let clock = G + 9 * ROUND_MS + 500
