@@ -63,6 +63,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
   private stopping: Promise<void> | undefined
+  private started = false
   private producing: boolean
 
   private constructor(
@@ -173,6 +174,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   async start(): Promise<void> {
     await this.peers.start()
     this.gossip.start()
+    this.started = true
     this.logger.info(
       {
         address: this.peers.address,
@@ -183,6 +185,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       },
       'node started',
     )
+  }
+
+  /** Where the node is in its life, for health checks: serving only while `running`. */
+  get lifecycle(): 'created' | 'running' | 'stopping' {
+    if (this.stopping) return 'stopping'
+    return this.started ? 'running' : 'created'
   }
 
   /** Stops production, closes every connection, then the store. Idempotent. */
