@@ -13,7 +13,7 @@ export type NotReadyReason =
   | 'STARTING'
   /** It is shutting down. */
   | 'STOPPING'
-  /** Peers are configured and none has a ready session: it cannot know whether it is behind. */
+  /** Peers other than itself are configured and none has a ready session: it cannot know whether it is behind. */
   | 'NO_PEERS'
 
 /** What `GET /health` reports, as Lodestar's `/eth/v1/node/health` does. */
@@ -41,8 +41,9 @@ export function nodeHealth(node: ChronosNode, options: HealthOptions = {}): Node
   const peers = ready.length
   if (lifecycle === 'created') return { state: 'not-ready', reason: 'STARTING', height, peers }
   if (lifecycle === 'stopping') return { state: 'not-ready', reason: 'STOPPING', height, peers }
-  if (peers === 0 && node.config.peers.length > 0)
-    return { state: 'not-ready', reason: 'NO_PEERS', height, peers }
+  // A bootstrap node may list its own address among the peers (one list for every node).
+  const expectsPeers = node.config.peers.some((address) => address !== node.address)
+  if (peers === 0 && expectsPeers) return { state: 'not-ready', reason: 'NO_PEERS', height, peers }
   const target = Math.max(height, ...ready.map((peer) => peer.status?.height ?? 0))
   if (target - height > tolerance) return { state: 'syncing', height, target, peers }
   return { state: 'synced', height, peers }
