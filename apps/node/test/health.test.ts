@@ -87,6 +87,29 @@ describe('GET /health and GET /ready', () => {
     expect((await get(api, '/ready')).status).toBe(200)
   })
 
+  it('a bootstrap node whose peer list holds only its own address is synced, not waiting for peers', async () => {
+    const dir = tempDir('chronos-health-')
+    cleanups.push(dir.remove)
+    const self = await refusedAddress()
+    const config = resolveConfig(
+      {},
+      { data: dir.path, genesis: '(in memory)', listen: self, peers: [self] },
+    )
+    const node = await ChronosNode.open({
+      config,
+      genesis: makeGenesis(1000),
+      logger: silent,
+      transport: tcpTransport(),
+    })
+    cleanups.push(() => node.stop())
+    await node.start()
+    const api = await withApi(node)
+    expect(await get(api, '/health')).toEqual({
+      status: 200,
+      body: { state: 'synced', height: 0, peers: 0 },
+    })
+  })
+
   it('a node whose configured peers are all unreachable answers 503 NO_PEERS', async () => {
     const { api } = await serving({ genesis: makeGenesis(1000), peers: [await refusedAddress()] })
     const health = await get(api, '/health')
