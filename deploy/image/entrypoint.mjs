@@ -55,7 +55,9 @@ function flagValue(list, flag) {
 function nodeCli(cliArgs) {
   const result = spawnSync(process.execPath, [NODE_CLI, ...cliArgs], { encoding: 'utf8' })
   if (result.status !== 0)
-    fail(`chronos-node ${cliArgs[0]} failed: ${(result.stderr || result.error?.message || '').trim()}`)
+    fail(
+      `chronos-node ${cliArgs[0]} failed: ${(result.stderr || result.error?.message || '').trim()}`,
+    )
   return result.stdout
 }
 
@@ -83,7 +85,9 @@ function resolveGenesis(data) {
         'CHRONOS_NETWORK, CHRONOS_ROUND_MS and CHRONOS_GENESIS_TIME to create the same one on every node',
     )
   if (!env.CHRONOS_ROUND_MS || !env.CHRONOS_GENESIS_TIME)
-    fail('CHRONOS_NETWORK needs CHRONOS_ROUND_MS and CHRONOS_GENESIS_TIME (Unix ms, equal on every node)')
+    fail(
+      'CHRONOS_NETWORK needs CHRONOS_ROUND_MS and CHRONOS_GENESIS_TIME (Unix ms, equal on every node)',
+    )
   const producers = (env.CHRONOS_PRODUCERS ?? '').split(/[\s,]+/).filter(Boolean)
   const path = join(data, 'genesis.json')
   writeFileSync(
@@ -106,7 +110,8 @@ function resolveGenesis(data) {
 function startArgs(given) {
   const out = [...given]
   const add = (flag, value) => {
-    if (value !== undefined && value !== '' && flagValue(out, flag) === undefined) out.push(flag, value)
+    if (value !== undefined && value !== '' && flagValue(out, flag) === undefined)
+      out.push(flag, value)
   }
   const data = flagValue(out, '--data') ?? env.CHRONOS_DATA ?? '/data'
   add('--data', data)
@@ -119,7 +124,8 @@ function startArgs(given) {
   for (const peer of (env.CHRONOS_PEERS ?? '').split(/[\s,]+/).filter(Boolean))
     out.push('--peer', peer)
   const name = env.CHRONOS_NAME || hostname()
-  const producerKey = env.CHRONOS_PRODUCER_KEY_DIR && join(env.CHRONOS_PRODUCER_KEY_DIR, `${name}.json`)
+  const producerKey =
+    env.CHRONOS_PRODUCER_KEY_DIR && join(env.CHRONOS_PRODUCER_KEY_DIR, `${name}.json`)
   if (producerKey && existsSync(producerKey)) {
     add('--producer-key', producerKey)
     if (!out.includes('--produce')) out.push('--produce')
