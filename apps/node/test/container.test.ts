@@ -6,13 +6,14 @@
 // image's HEALTHCHECK, and stop cleanly on SIGTERM (exit 0, not killed).
 // Where podman cannot run it says why and is skipped.
 import { execFile } from 'node:child_process'
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import {
+  bridgeFromManifest,
   containersConf,
   type PodPlan,
   podman,
@@ -39,10 +40,10 @@ const dir = tempDir('chronos-container-')
 const conf = join(dir.path, 'containers.conf')
 const podsFile = join(dir.path, 'pods.yaml')
 const runFlags = ['--network', 'host', ...ULIMITS.flatMap((u) => ['--ulimit', u])]
-const created = { pods: [] as string[], images: [] as string[] }
+const created = { kube: undefined as string | undefined, images: [] as string[] }
 
 afterAll(async () => {
-  for (const pod of created.pods) await podman(['pod', 'rm', '-f', pod], { conf }).catch(() => {})
+  if (created.kube) await podman(['kube', 'down', created.kube], { conf }).catch(() => {})
   for (const tag of created.images) await podman(['rmi', '-f', tag]).catch(() => {})
   // The build stage's layers are labelled; drop those no image uses any more.
   await podman(['image', 'prune', '-f', '--filter', 'label=org.chronos.stage=build']).catch(
@@ -174,7 +175,15 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
           dropArgs: permissioned ? [] : ['--require-identity'],
         }),
       )
-      created.pods.push(...plans.map((p) => p.name))
+      const bridgeListen = await freeAddress()
+      const bridge = bridgeFromManifest(join(root, 'deploy/kubernetes/bridge.yaml'), image, {
+        name: `${run}-bridge`,
+        listen: bridgeListen,
+        p2pListen: await freeAddress(),
+        nodes: plans.map((p) => `${p.p2p}@${p.api}`),
+      })
+      writeFileSync(podsFile, `${readFileSync(podsFile, 'utf8')}---\n${bridge}`)
+      created.kube = podsFile
       await podman(['kube', 'play', podsFile], { conf })
       const playedAt = performance.now()
 
@@ -217,6 +226,13 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
         const check = await podman(['exec', `${plan.name}-node`, ...healthcheck], { conf })
         expect(check, `${plan.node} HEALTHCHECK`).toMatch(/^200 /)
       }
+
+      // The bridge (bridge.yaml's Deployment) serves its page with the nodes it watches.
+      const page = await waitFor('the bridge page', 30_000, async () => {
+        const response = await fetch(`http://${bridgeListen}/`).catch(() => undefined)
+        return response?.status === 200 ? response : undefined
+      })
+      expect(page.headers.get('content-type')).toMatch(/text\/html/)
 
       // SIGTERM reaches the node: it logs it, shuts down and exits 0 well before podman's SIGKILL.
       for (const plan of plans) {

@@ -6,7 +6,7 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
-import { parse, stringify } from 'yaml'
+import { parse, parseAllDocuments, stringify } from 'yaml'
 
 const exec = promisify(execFile)
 
@@ -161,4 +161,43 @@ export function podsFromStatefulSet(
       })
     })
     .join('---\n')
+}
+
+/**
+ * deploy/kubernetes/bridge.yaml's Deployment on the host network, watching
+ * `nodes` (`p2p@api` each) instead of the StatefulSet's DNS names.
+ */
+export function bridgeFromManifest(
+  file: string,
+  image: string,
+  options: { name: string; listen: string; p2pListen: string; nodes: readonly string[] },
+): string {
+  const deployment = parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJS())
+    .find((doc) => doc?.kind === 'Deployment')
+  if (!deployment) throw new Error(`${file} has no Deployment`)
+  deployment.metadata.name = options.name
+  const spec = deployment.spec.template.spec
+  spec.hostNetwork = true
+  const container: Container = spec.containers[0]
+  container.image = image
+  const rewritten: string[] = []
+  for (const arg of container.args ?? []) {
+    if (arg.startsWith('--node=')) continue
+    if (arg.startsWith('--listen=')) rewritten.push(`--listen=${options.listen}`)
+    else if (arg.startsWith('--p2p-listen=')) rewritten.push(`--p2p-listen=${options.p2pListen}`)
+    else rewritten.push(arg)
+  }
+  container.args = [...rewritten, ...options.nodes.map((node) => `--node=${node}`)]
+  delete container.ports
+  delete container.readinessProbe
+  delete container.livenessProbe
+  // Its /tmp emptyDir: the container's own layer, made writable (no host directory needed).
+  delete container.volumeMounts
+  delete spec.volumes
+  ;(container as { securityContext?: Record<string, unknown> }).securityContext = {
+    ...(container as { securityContext?: Record<string, unknown> }).securityContext,
+    readOnlyRootFilesystem: false,
+  }
+  return stringify(deployment)
 }
