@@ -1,6 +1,8 @@
 // The image's entrypoint. `start` (the default) turns the container's
 // environment into chronos-node flags, makes sure the node has its genesis
-// and key, then runs the CLI in this very process: node stays PID 1's
+// (its key, <data>/node-key.json, the node creates on first start and keeps
+// in the volume; mount one there to bring your own), then runs the CLI in
+// this very process: node stays PID 1's
 // program, so SIGTERM from `docker stop` or the kubelet reaches the node's
 // own shutdown (no shell or wrapper in between to swallow it). `bridge ...`
 // runs chronos-bridge; anything else (`genesis`, `key`, `--help`) goes to
@@ -60,11 +62,6 @@ function nodeCli(cliArgs) {
     )
   return result.stdout
 }
-
-const supports = (command) =>
-  new RegExp(`^\\s+${command}\\b`, 'm').test(
-    spawnSync(process.execPath, [NODE_CLI, '--help'], { encoding: 'utf8' }).stdout ?? '',
-  )
 
 /** Address to probe from inside the container: a wildcard host means loopback. */
 function probeUrl(address, path) {
@@ -132,8 +129,6 @@ function startArgs(given) {
   } else if (/^(1|true|yes)$/i.test(env.CHRONOS_PRODUCE ?? '') && !out.includes('--produce')) {
     out.push('--produce')
   }
-  // The node's own identity key: created once in the data volume (kept across restarts).
-  if (!existsSync(join(data, 'node-key.json')) && supports('key')) nodeCli(['key', '--data', data])
   const api = flagValue(out, '--api')
   if (api) writeFileSync(HEALTH_URL_FILE, probeUrl(api, '/health'))
   return out

@@ -1,3 +1,4 @@
+import { parsePeerSpec } from '@chronos/peer'
 import type { ChronosNode } from './node.js'
 
 /**
@@ -42,7 +43,9 @@ export function nodeHealth(node: ChronosNode, options: HealthOptions = {}): Node
   if (lifecycle === 'created') return { state: 'not-ready', reason: 'STARTING', height, peers }
   if (lifecycle === 'stopping') return { state: 'not-ready', reason: 'STOPPING', height, peers }
   // A bootstrap node may list its own address among the peers (one list for every node).
-  const expectsPeers = node.config.peers.some((address) => address !== node.address)
+  const expectsPeers = node.config.peers.some(
+    (spec) => parsePeerSpec(spec).address !== node.address,
+  )
   if (peers === 0 && expectsPeers) return { state: 'not-ready', reason: 'NO_PEERS', height, peers }
   const target = Math.max(height, ...ready.map((peer) => peer.status?.height ?? 0))
   if (target - height > tolerance) return { state: 'syncing', height, target, peers }

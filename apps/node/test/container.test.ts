@@ -77,6 +77,7 @@ interface ApiBody {
   /** /status lists them; /health counts them. */
   peers?: unknown[] | number
   block_header?: { hash: string; producer: string }
+  permissioned?: boolean
 }
 
 async function getJson(url: string): Promise<{ status: number; body: ApiBody } | undefined> {
@@ -128,21 +129,14 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
 
       const cli = (args: string[], mounts: string[] = []) =>
         podman(['run', '--rm', ...runFlags, ...mounts.flatMap((m) => ['-v', m]), image, ...args])
-      const help = await cli(['--help'])
-      const permissioned = /^\s+key\b/m.test(help)
-      console.log(
-        permissioned
-          ? 'node identity available: a permissioned network (producer keys in genesis)'
-          : 'this build has no `chronos-node key` yet: an open network (producers by CHRONOS_PRODUCE)',
-      )
+      // A permissioned network: the producers' keys, made by the image, listed in the genesis.
       const names = Array.from({ length: NODES }, (_, i) => `chronos-${i}`)
-      const keysDir = permissioned ? ownedDir('keys') : undefined
+      const keysDir = ownedDir('keys')
       const producerKeys: string[] = []
-      if (keysDir)
-        for (const name of names.slice(0, PRODUCERS))
-          producerKeys.push(
-            (await cli(['key', '--out', `/keys/${name}.json`], [`${keysDir}:/keys`])).trim(),
-          )
+      for (const name of names.slice(0, PRODUCERS))
+        producerKeys.push(
+          (await cli(['key', '--out', `/keys/${name}.json`], [`${keysDir}:/keys`])).trim(),
+        )
       const genesisArgs = ['genesis', '--network', 'container-test', '--round-ms', String(ROUND_MS)]
       for (const key of producerKeys) genesisArgs.push('--producer', key)
       const genesisDir = ownedDir('genesis')
@@ -166,15 +160,9 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
           genesisDir,
           keysDir,
           tmp: ownedDir(`tmp-${i}`),
-          env: !permissioned && i < PRODUCERS ? { CHRONOS_PRODUCE: '1' } : {},
         })
       const manifest = join(root, 'deploy/kubernetes/statefulset.yaml')
-      writeFileSync(
-        podsFile,
-        podsFromStatefulSet(manifest, image, plans, {
-          dropArgs: permissioned ? [] : ['--require-identity'],
-        }),
-      )
+      writeFileSync(podsFile, podsFromStatefulSet(manifest, image, plans))
       const bridgeListen = await freeAddress()
       const bridge = bridgeFromManifest(join(root, 'deploy/kubernetes/bridge.yaml'), image, {
         name: `${run}-bridge`,
@@ -211,17 +199,15 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
         const block = await getJson(`http://${plans[2]!.api}/blocks/${h}`)
         producers.add(block?.body.block_header?.producer)
       }
-      // The follower (no key, not producing) holds blocks made by the producer pods only, over P2P.
-      const producerIds = new Set([...plans.slice(0, PRODUCERS).map((p) => p.p2p), ...producerKeys])
-      expect(
-        [...producers].filter((id) => !producerIds.has(id!)),
-        'blocks by non-producers',
-      ).toEqual([])
+      // The follower (no producer key) holds blocks sealed by the producer pods' keys only.
+      const strangers = [...producers].filter((id) => !producerKeys.includes(id!))
+      expect(strangers, 'blocks by keys the genesis does not list').toEqual([])
       for (const plan of plans) {
         const ready = await getJson(`http://${plan.api}/ready`)
         expect(ready?.status, `${plan.node} /ready`).toBe(200)
         const status = await getJson(`http://${plan.api}/status`)
         expect(status?.body.peers, `${plan.node} peers`).not.toHaveLength(0)
+        expect(status?.body.permissioned, `${plan.node} permissioned`).toBe(true)
         // The image's HEALTHCHECK command, as the image defines it (kube play drops it), in the container.
         const check = await podman(['exec', `${plan.name}-node`, ...healthcheck], { conf })
         expect(check, `${plan.node} HEALTHCHECK`).toMatch(/^200 /)

@@ -77,11 +77,9 @@ export interface PodPlan {
   /** Host directories mounted at the StatefulSet's volume paths. */
   data: string
   genesisDir: string
-  keysDir: string | undefined
+  keysDir: string
   /** For the emptyDir at /tmp (the root filesystem is read-only, as in the manifest). */
   tmp: string
-  /** Extra environment (e.g. CHRONOS_PRODUCE in an open network). */
-  env?: Record<string, string>
 }
 
 type EnvVar = { name: string; value?: string; valueFrom?: unknown }
@@ -107,7 +105,6 @@ export function podsFromStatefulSet(
   file: string,
   image: string,
   plans: readonly PodPlan[],
-  options: { dropArgs?: readonly string[] } = {},
 ): string {
   const set = parse(readFileSync(file, 'utf8'))
   if (set?.kind !== 'StatefulSet') throw new Error(`${file} is not a StatefulSet`)
@@ -120,7 +117,6 @@ export function podsFromStatefulSet(
       spec.restartPolicy = 'Never'
       const container: Container = spec.containers[0]
       container.image = image
-      container.args = (container.args ?? []).filter((a) => !options.dropArgs?.includes(a))
       delete container.readinessProbe
       delete container.livenessProbe
       // On the host network the container's ports are the host's: nothing to map.
@@ -131,7 +127,6 @@ export function podsFromStatefulSet(
         CHRONOS_ADVERTISE: plan.p2p,
         CHRONOS_API: plan.api,
         CHRONOS_PEERS: bootstrap.join(' '),
-        ...plan.env,
       }
       const env = (container.env ?? []).filter(
         (v) => v.name !== 'POD_NAME' && !(v.name in overrides),

@@ -121,7 +121,8 @@ describe('GET /health and GET /ready', () => {
   })
 
   it('a node behind its peer answers 206 syncing (or syncing_status), /ready 503; when the peer leaves, 503 NO_PEERS', async () => {
-    const genesis = makeGenesis(1000)
+    // Rounds enough in the past that a 1,000-block chain is possible (a taller claim is refused).
+    const genesis = makeGenesis(100, Date.now() - 2_000 * 100)
     const claimant = await RawPeer.listen()
     // requestTimeoutMs is long: the node must stay waiting for the blocks the claimant withholds.
     const { node, api } = await serving({
