@@ -30,7 +30,7 @@ if (unavailable) console.log(`container test skipped: ${unavailable}`)
 
 const NODES = 3
 const PRODUCERS = 2
-const ROUND_MS = 500
+const ROUND_MS = 1000
 const run = `ct${process.pid}`
 const baseImage = `localhost/chronos-test-base:${run}`
 /** Set CHRONOS_TEST_IMAGE to an image built from this tree to skip the build (iterating on the test). */
@@ -203,14 +203,17 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
       const strangers = [...producers].filter((id) => !producerKeys.includes(id!))
       expect(strangers, 'blocks by keys the genesis does not list').toEqual([])
       for (const plan of plans) {
-        const ready = await getJson(`http://${plan.api}/ready`)
-        expect(ready?.status, `${plan.node} /ready`).toBe(200)
+        // Ready means synced: under load a node may trail by two blocks for a moment, so wait for it.
+        await waitFor(`${plan.node} /ready 200`, 60_000, async () =>
+          (await getJson(`http://${plan.api}/ready`))?.status === 200 ? true : undefined,
+        )
         const status = await getJson(`http://${plan.api}/status`)
         expect(status?.body.peers, `${plan.node} peers`).not.toHaveLength(0)
         expect(status?.body.permissioned, `${plan.node} permissioned`).toBe(true)
         // The image's HEALTHCHECK command, as the image defines it (kube play drops it), in the container.
         const check = await podman(['exec', `${plan.name}-node`, ...healthcheck], { conf })
-        expect(check, `${plan.node} HEALTHCHECK`).toMatch(/^200 /)
+        // It exits 0 (podman would throw otherwise) on 200 synced or 206 syncing.
+        expect(check, `${plan.node} HEALTHCHECK`).toMatch(/^20[06] /)
       }
 
       // The bridge (bridge.yaml's Deployment) serves its page with the nodes it watches.
