@@ -1,11 +1,11 @@
 // The image's entrypoint. `start` (the default) turns the container's
-// environment into chronos-node flags, makes sure the node has its genesis
-// (its key, <data>/node-key.json, the node creates on first start and keeps
-// in the volume; mount one there to bring your own), then runs the CLI in
-// this very process: node stays PID 1's
+// environment into chronos-node flags and makes sure the node has its
+// genesis, then runs the CLI in this very process: node stays PID 1's
 // program, so SIGTERM from `docker stop` or the kubelet reaches the node's
-// own shutdown (no shell or wrapper in between to swallow it). `bridge ...`
-// runs chronos-bridge; anything else (`genesis`, `key`, `--help`) goes to
+// own shutdown (no shell or wrapper in between to swallow it). The node key,
+// <data>/node-key.json, the node creates on first start and keeps in the
+// volume (mount one there to bring your own). `bridge ...` runs
+// chronos-bridge; anything else (`genesis`, `key`, `--help`) goes to
 // chronos-node as given.
 //
 // Environment (flags given explicitly win):
