@@ -11,7 +11,7 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest'
 import {
   bridgeFromManifest,
   containersConf,
@@ -40,7 +40,12 @@ const dir = tempDir('chronos-container-')
 const conf = join(dir.path, 'containers.conf')
 const podsFile = join(dir.path, 'pods.yaml')
 const runFlags = ['--network', 'host', ...ULIMITS.flatMap((u) => ['--ulimit', u])]
-const created = { kube: undefined as string | undefined, images: [] as string[] }
+const created = {
+  kube: undefined as string | undefined,
+  images: [] as string[],
+  containers: [] as string[],
+}
+const failureLogs = fileURLToPath(new URL('../test-results/container-logs', import.meta.url))
 
 afterAll(async () => {
   if (created.kube) await podman(['kube', 'down', created.kube], { conf }).catch(() => {})
@@ -50,7 +55,7 @@ afterAll(async () => {
     () => {},
   )
   dir.remove()
-})
+}, 180_000)
 
 /** A loopback address with a port the OS says is free now. */
 const freeAddress = () =>
@@ -107,6 +112,15 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
     'builds, and 3 nodes converge, answer /health and /ready, pass HEALTHCHECK and stop on SIGTERM',
     async () => {
       writeFileSync(conf, containersConf())
+      // On failure, every container's log is kept for reading.
+      onTestFailed(async () => {
+        mkdirSync(failureLogs, { recursive: true })
+        for (const name of [...created.containers]) {
+          const logs = await podman(['logs', name]).catch((error: Error) => error.message)
+          writeFileSync(join(failureLogs, `${name}.log`), logs)
+        }
+        console.log(`container logs in ${failureLogs}`)
+      })
       const started = performance.now()
       const seconds = () => ((performance.now() - started) / 1000).toFixed(1)
 
@@ -172,6 +186,7 @@ describe('the image on the Kubernetes manifests (podman kube play)', () => {
       })
       writeFileSync(podsFile, `${readFileSync(podsFile, 'utf8')}---\n${bridge}`)
       created.kube = podsFile
+      created.containers.push(...plans.map((p) => `${p.name}-node`), `${run}-bridge-pod-0-bridge`)
       await podman(['kube', 'play', podsFile], { conf })
       const playedAt = performance.now()
 
