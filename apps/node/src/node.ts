@@ -337,9 +337,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /**
+   * A peer's possible, not yet refuted claim of a longer chain: our
+   * candidate would be on a stale head. Sync decides (a lie never stops production).
+   */
   private behind(): boolean {
-    const height = this.store.height()
-    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+    return this.sync.behind()
   }
 
   private observe(): void {
