@@ -11,7 +11,7 @@ import {
   sealBlock,
 } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
-import { PeerManager } from '@chronos/peer'
+import { AddressBook, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
 import type { Logger as PinoLogger } from 'pino'
@@ -84,6 +84,8 @@ export interface NodeStatus {
   syncing: boolean
   producing: boolean
   mempool: number
+  /** Addresses in the peer-exchange address book. */
+  addressBook: number
   peers: PeerView[]
 }
 
@@ -102,7 +104,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly gossip: GossipEngine
   /** Our node key, when we prove one. */
   readonly identity: NodeKey | undefined
+  /** Addresses learned by peer exchange (undefined when it is off). */
+  readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
+  private started = false
   private producing: boolean
 
   private constructor(
@@ -121,8 +126,18 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
     const child = (component: string): Logger => logger.child({ component })
+    const book = config.peerExchange
+      ? new AddressBook(
+          { maxEntries: limits.addressBookSize },
+          store.sublevel('peers'),
+          Date.now,
+          (event, count) => this.metrics.addressBook.inc({ event }, count),
+        )
+      : undefined
+    this.addressBook = book
     this.peers = new PeerManager({
       transport,
+      addressBook: book,
       listen: config.listen,
       advertise: config.advertise,
       peers: config.peers,
@@ -151,6 +166,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         reconnectMaxMs: limits.reconnectMaxMs,
         reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
         maxBodyBytes: limits.maxBodyBytes,
+        targetOutbound: limits.targetOutbound,
+        peerExchangeIntervalMs: limits.peerExchangeIntervalMs,
       },
       logger: child('peers'),
     })
@@ -245,8 +262,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   async start(): Promise<void> {
+    await this.addressBook?.load()
     await this.peers.start()
     this.gossip.start()
+    this.started = true
     this.logger.info(
       {
         address: this.peers.address,
@@ -259,6 +278,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       },
       'node started',
     )
+  }
+
+  /** Where the node is in its life, for health checks: serving only while `running`. */
+  get lifecycle(): 'created' | 'running' | 'stopping' {
+    if (this.stopping) return 'stopping'
+    return this.started ? 'running' : 'created'
   }
 
   /** Stops production, closes every connection, then the store. Idempotent. */
@@ -296,6 +321,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       syncing: this.sync.syncing,
       producing: this.producing,
       mempool: this.mempool.size,
+      addressBook: this.addressBook?.size ?? 0,
       peers: this.peers.peers().map((peer) => ({
         id: peer.id,
         address: peer.address,
@@ -313,9 +339,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /**
+   * A peer's possible, not yet refuted claim of a longer chain: our
+   * candidate would be on a stale head. Sync decides (a lie never stops production).
+   */
   private behind(): boolean {
-    const height = this.store.height()
-    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+    return this.sync.behind()
   }
 
   private observe(): void {

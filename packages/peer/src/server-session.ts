@@ -67,6 +67,8 @@ type Answer =
  */
 export class ServerSession extends EventEmitter<ServerSessionEvents> {
   remoteStatus: Status | undefined
+  /** When the Client last asked GET_PEERS (the PeerManager rate-limits its answers). */
+  lastAskedAt: number | undefined
   private handshake: Handshake = { state: 'awaiting-status' }
   private readonly answers: Answer[] = []
   private producing = 0
@@ -175,9 +177,15 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
         this.handlers.newBlock(check.block, this)
         return
       }
-      case 'GET_PEERS':
-        this.fail(R.NOT_OFFERED, 'GET_PEERS, but we did not offer the feature "peers"')
+      case 'GET_PEERS': {
+        const serve = this.context.peerExchange
+        if (!serve) {
+          this.fail(R.NOT_OFFERED, 'GET_PEERS, but we did not offer the feature "peers"')
+          return
+        }
+        this.answer({ code: 'PEERS', data: serve(this) })
         return
+      }
       default:
         this.fail(R.WRONG_ROLE, `a Client sent ${message.code}, which only a Server sends`)
         return
@@ -275,12 +283,16 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   }
 
   private answer(message: Message): void {
-    this.answers.push({ state: 'ready', message })
-    this.pump()
+    this.enqueue({ state: 'ready', message })
   }
 
   private answerLater(produce: () => Promise<Message>): void {
-    this.answers.push({ state: 'queued', produce })
+    this.enqueue({ state: 'queued', produce })
+  }
+
+  /** Every answer, ready or not, counts toward `maxPendingAnswers`: behind a slow one they all wait. */
+  private enqueue(answer: Answer): void {
+    this.answers.push(answer)
     if (this.answers.length >= this.context.limits.maxPendingAnswers) this.pauseReading()
     this.pump()
   }

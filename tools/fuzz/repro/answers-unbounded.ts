@@ -19,6 +19,7 @@ const session = new ServerSession(
     identity: undefined,
     requireIdentity: false,
     now: Date.now,
+    peerExchange: undefined,
     logger: silentLogger,
     limits: { ...DEFAULT_SESSION_LIMITS, maxPendingAnswers },
   },

@@ -157,6 +157,8 @@ export function sessionContext(source: ByteSource, limits: Partial<SessionLimits
     identity,
     requireIdentity: identity !== undefined && source.bool(),
     now: Date.now,
+    // Offering the `peers` feature or not (section 13): the vectors' own PEERS list.
+    peerExchange: source.bool() ? () => PEER_ENTRIES : undefined,
     logger: silentLogger,
     limits: {
       ...DEFAULT_SESSION_LIMITS,
@@ -169,6 +171,9 @@ export function sessionContext(source: ByteSource, limits: Partial<SessionLimits
 }
 
 const OUR_KEY = nodeKeyFromSeed('11'.repeat(32))
+const PEER_ENTRIES = ((dataPool().get('PEERS') ?? []).find(
+  (d) => Array.isArray(d) && d.length > 0,
+) ?? []) as ReturnType<NonNullable<SessionContext['peerExchange']>>
 const NETWORK = readNetworkParams(genesisBlocks()[0])
 
 export function ourStatus(opening: boolean) {
