@@ -6,21 +6,26 @@ import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
-import type { Logger as PinoLogger } from 'pino'
-import type { NodeConfig } from './config.js'
+import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
+import { claimDataDir, prepareDataDir } from './data-dir.js'
+import { type Component, Lifecycle } from './lifecycle.js'
+import { childLogger } from './logger.js'
 import { Mempool } from './mempool.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
 
 export interface ChronosNodeOptions {
-  config: NodeConfig
+  /** A plain object is accepted: it is validated and its defaults filled in. */
+  config: NodeConfigInput | NodeConfig
+  /** The genesis block itself (`config.genesis`, a path, is the CLI's business). */
   genesis: Block
   /** Default: TCP with the configured limits. Tests pass the in-memory transport. */
   transport?: Transport
   /** Default: LevelDB in `<data>/chain`. */
   db?: ChainDatabase
-  logger: PinoLogger
+  /** pino, or any logger with the packages' `Logger` methods (`child` is used when present). */
+  logger: Logger
   now?: () => number
   /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
   fullBlockPeers?: (peersWithoutBlock: number) => number
@@ -62,22 +67,23 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
+  private readonly lifecycle: Lifecycle
   private stopping: Promise<void> | undefined
   private producing: boolean
 
   private constructor(
     readonly config: NodeConfig,
     readonly store: ChainStore,
-    readonly logger: PinoLogger,
+    readonly logger: Logger,
     transport: Transport,
     now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers'>,
+    options: Pick<ChronosNodeOptions, 'fullBlockPeers'> & { release: () => void },
   ) {
     super()
     this.producing = config.produce
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
-    const child = (component: string): Logger => logger.child({ component })
+    const child = (component: string): Logger => childLogger(logger, { component })
     this.peers = new PeerManager({
       transport,
       listen: config.listen,
@@ -88,11 +94,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         head: store.head().block_header.hash,
         genesis: store.genesis.block_header.hash,
       }),
-      handlers: {
-        pull: (height) => this.sync.serve(height),
-        newBlock: (block, session) => this.gossip.handlers.newBlock(block, session),
-        newBlockHash: (hash, session) => this.gossip.handlers.newBlockHash(hash, session),
-      },
       limits: {
         maxOutbound: limits.maxOutbound,
         maxInbound: limits.maxInbound,
@@ -134,17 +135,61 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
     })
+    // Built in dependency order, the manager learns how to answer once both exist.
+    const sync = this.sync
+    this.peers.handle({ pull: (height) => sync.serve(height), ...this.gossip.handlers })
+    this.lifecycle = new Lifecycle(this.components(options.release))
     this.observe()
+  }
+
+  /**
+   * Started in this order, stopped in reverse. Sync stops after the peers:
+   * closing the connections is what ends its in-flight requests (stopped
+   * first, it would wait for their timeouts); gossip stops first so that
+   * nothing is produced or relayed while the node goes down.
+   */
+  private components(release: () => void): Component[] {
+    const { store, sync, peers, gossip } = this
+    return [
+      {
+        name: 'store',
+        start: async () => {},
+        stop: async () => {
+          await store.close()
+          release()
+        },
+      },
+      {
+        name: 'sync',
+        start: async () => {},
+        stop: async () => {
+          sync.stop()
+          await sync.idle().catch(() => {})
+        },
+      },
+      { name: 'peers', start: () => peers.start(), stop: () => peers.stop() },
+      { name: 'gossip', start: async () => gossip.start(), stop: async () => gossip.stop() },
+    ]
   }
 
   /** Opens the store (creating it for this genesis, or resuming from its head). */
   static async open(options: ChronosNodeOptions): Promise<ChronosNode> {
     readNetworkParams(options.genesis)
-    const { config } = options
-    const store = await openChainStore({
-      genesis: options.genesis,
-      ...(options.db ? { db: options.db } : { location: join(config.data, 'chain') }),
-    })
+    const config = parseConfig(options.config)
+    const { genesis, db } = options
+    let release = () => {}
+    let store: ChainStore
+    if (db) store = await openChainStore({ genesis, db })
+    else {
+      const { data } = config
+      if (!data) throw new ConfigError('config', ['data: required unless a `db` is passed'])
+      prepareDataDir(data)
+      const claim = await claimDataDir(data, () =>
+        openChainStore({ genesis, location: join(data, 'chain') }),
+      )
+      store = claim.value
+      release = claim.release
+    }
     const transport =
       options.transport ??
       tcpTransport({
@@ -153,16 +198,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         maxInboundPerHost: config.limits.maxInboundPerHost,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         frameTimeoutMs: config.limits.frameTimeoutMs,
-        logger: options.logger.child({ component: 'transport' }),
+        logger: childLogger(options.logger, { component: 'transport' }),
       })
-    return new ChronosNode(
-      config,
-      store,
-      options.logger,
-      transport,
-      options.now ?? Date.now,
-      options,
-    )
+    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
+      fullBlockPeers: options.fullBlockPeers,
+      release,
+    })
   }
 
   /** Where peers reach us (our Status address). */
@@ -171,8 +212,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   async start(): Promise<void> {
-    await this.peers.start()
-    this.gossip.start()
+    await this.lifecycle.start()
     this.logger.info(
       {
         address: this.peers.address,
@@ -185,17 +225,17 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     )
   }
 
-  /** Stops production, closes every connection, then the store. Idempotent. */
+  /** Stops production, closes every connection, then the store. Idempotent; safe before start(). */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.gossip.stop()
-      this.sync.stop()
-      await this.peers.stop()
-      await this.sync.idle().catch(() => {})
-      await this.store.close()
-      this.logger.info({ height: this.store.height() }, 'node stopped')
-    })()
+    this.stopping ??= this.lifecycle
+      .stop()
+      .then(() => this.logger.info({ height: this.store.height() }, 'node stopped'))
     return this.stopping
+  }
+
+  /** Whether this node packs candidates now (the config's `produce`, or `setProducing`). */
+  get isProducing(): boolean {
+    return this.producing
   }
 
   /** Turns production on or off (the config's `produce` is the initial state). */
