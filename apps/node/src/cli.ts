@@ -307,7 +307,7 @@ start.action(async (flags: Record<string, unknown>) => {
   if (missing.length) throw new ConfigError('config', missing)
   const genesis = readGenesis(config.genesis!)
   const logger = createLogger(config.logLevel)
-  const node = await ChronosNode.open({ config, genesis, logger })
+  const node = await ChronosNode.open({ config, genesis, logger, processMetrics: true })
   node.on('progress', createProgressView(logger))
   // The API binds before any peer connection is made: a port in use stops
   // the node before it has joined the network.

@@ -48,6 +48,12 @@ export const limitsSchema = z.strictObject({
   maxRememberedHashes: z.number().int().min(1).default(1024),
   /** Transactions waiting in the mempool. */
   mempoolSize: z.number().int().min(1).default(10_000),
+  /** Largest `POST /tx` body, in bytes. */
+  maxTxBytes: z
+    .number()
+    .int()
+    .min(256)
+    .default(64 * 1024),
   /** Transactions per produced block. */
   maxBlockTransactions: z.number().int().min(0).default(1_000),
   /** A connection that sends nothing for this long is closed (IDLE_TIMEOUT); 0 disables. */

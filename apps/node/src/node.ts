@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, readNetworkParams } from '@chronos/codec'
+import { type Block, readNetworkParams, roundOf, roundStart } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
@@ -11,7 +11,7 @@ import { claimDataDir, prepareDataDir } from './data-dir.js'
 import { type Component, Lifecycle } from './lifecycle.js'
 import { childLogger } from './logger.js'
 import { Mempool } from './mempool.js'
-import { createMetrics, type NodeMetrics } from './metrics.js'
+import { createMetrics, type MetricsSample, type NodeMetrics } from './metrics.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
 
@@ -27,6 +27,8 @@ export interface ChronosNodeOptions {
   /** pino, or any logger with the packages' `Logger` methods (`child` is used when present). */
   logger: Logger
   now?: () => number
+  /** Process and Node.js metrics on this node's registry (one node per process only). Default false. */
+  processMetrics?: boolean
   /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
   fullBlockPeers?: (peersWithoutBlock: number) => number
 }
@@ -60,7 +62,7 @@ export interface ChronosNodeEvents {
 
 /** One Chronos node: store, peers, sync, gossip, mempool and production, composed. */
 export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
-  readonly metrics: NodeMetrics = createMetrics()
+  readonly metrics: NodeMetrics
   readonly mempool: Mempool
   /** What this node saw of blocks, for observers. */
   readonly observations = new ObservationLog()
@@ -76,10 +78,17 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     readonly store: ChainStore,
     readonly logger: Logger,
     transport: Transport,
-    now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers'> & { release: () => void },
+    private readonly now: () => number,
+    options: Pick<ChronosNodeOptions, 'fullBlockPeers' | 'processMetrics'> & {
+      release: () => void
+    },
   ) {
     super()
+    this.metrics = createMetrics({
+      sample: () => this.sample(),
+      processMetrics: options.processMetrics,
+      roundMs: store.params.roundMs,
+    })
     this.producing = config.produce
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
@@ -108,7 +117,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       logger: child('peers'),
     })
     this.sync = new SyncEngine({
-      store,
+      store: timedWrites(store, (seconds) => this.metrics.syncImport.observe(seconds)),
       peers: this.peers,
       window: limits.syncWindow,
       now,
@@ -202,6 +211,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       })
     return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
       fullBlockPeers: options.fullBlockPeers,
+      processMetrics: options.processMetrics,
       release,
     })
   }
@@ -267,6 +277,17 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     }
   }
 
+  /** What the gauges report at scrape time: the same sources as `status()`. */
+  private sample(): MetricsSample {
+    const peers = { inbound: 0, outbound: 0, both: 0 }
+    for (const peer of this.peers.peers()) {
+      if (peer.outbound && peer.inbound.size) peers.both++
+      else if (peer.outbound) peers.outbound++
+      else if (peer.inbound.size) peers.inbound++
+    }
+    return { height: this.store.height(), round: this.gossip.currentRound, peers }
+  }
+
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
   private behind(): boolean {
     const height = this.store.height()
@@ -275,9 +296,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   private observe(): void {
     const m = this.metrics
-    m.height.set(this.store.height())
     this.store.onHead(({ head, forkHeight, removed }) => {
-      m.height.set(head.block_header.height)
       if (removed.length) {
         m.reorgs.inc()
         this.observations.add('reorg', head.block_header.hash, head, {
@@ -293,7 +312,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.gossip.on('confirmed', (block, round) => {
       m.confirmed.inc()
       this.observations.add('confirmed', block.block_header.hash, block)
-      m.round.set(round)
       this.logger.debug(
         {
           height: block.block_header.height,
@@ -310,8 +328,11 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     })
     this.gossip.on('candidate', (block, info) => {
       m.candidates.inc({ selected: String(info.selected) })
-      if (info.from)
-        this.observations.add('block', block.block_header.hash, block, { from: info.from })
+      if (!info.from) return
+      this.observations.add('block', block.block_header.hash, block, { from: info.from })
+      const clock = this.store.params
+      const started = roundStart(roundOf(block.block_header.timestamp, clock), clock)
+      m.arrivalDelay.observe(Math.max(0, this.now() - started) / 1000)
     })
     this.gossip.on('announced', (hash, info) =>
       this.observations.add('hash', hash, undefined, { from: info.from }),
@@ -334,19 +355,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.sync.on('progress', (progress) => this.emit('progress', progress))
     this.peers.on('disconnect', (_peer, info) => m.closes.inc({ reason: info.reason }))
     this.peers.on('penalty', (_address, reason) => m.penalties.inc({ reason }))
-    const countPeers = () => {
-      let inbound = 0
-      let outbound = 0
-      for (const peer of this.peers.peers()) {
-        inbound += peer.inbound.size
-        if (peer.outbound) outbound++
-      }
-      m.peers.set({ direction: 'inbound' }, inbound)
-      m.peers.set({ direction: 'outbound' }, outbound)
-    }
-    this.peers.on('ready', countPeers)
-    this.peers.on('disconnect', countPeers)
-    this.peers.on('status', countPeers)
   }
 
   private async addedSince(forkHeight: number, head: Block): Promise<Block[]> {
@@ -360,4 +368,35 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     }
     return added
   }
+}
+
+/**
+ * The store as sync sees it, its writes timed for chronos_sync_import_seconds
+ * (sync's writes are its imports; the store and sync stay unaware of metrics).
+ */
+function timedWrites(store: ChainStore, observe: (seconds: number) => void): ChainStore {
+  const timed = new Set<PropertyKey>(['append', 'appendMany', 'reorg'])
+  const bound = new Map<PropertyKey, unknown>()
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      let method = bound.get(property)
+      if (method === undefined) {
+        const original = value as (...args: unknown[]) => unknown
+        method = timed.has(property)
+          ? async (...args: unknown[]) => {
+              const started = performance.now()
+              try {
+                return await original.apply(target, args)
+              } finally {
+                observe((performance.now() - started) / 1000)
+              }
+            }
+          : original.bind(target)
+        bound.set(property, method)
+      }
+      return method
+    },
+  })
 }
