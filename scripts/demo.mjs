@@ -3,7 +3,7 @@
 // .demo/, started fresh each time. Prints addresses and API URLs, then a
 // line of heights every few seconds. Ctrl-C stops every node cleanly.
 import { spawn } from 'node:child_process'
-import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
@@ -12,7 +12,13 @@ const PRODUCERS = 3
 const ROUND_MS = 1000
 const root = new URL('..', import.meta.url).pathname
 const dir = join(root, '.demo')
-const cli = ['--import', 'tsx', '--conditions=@chronos/source', join(root, 'apps/node/src/cli.ts')]
+// The built binary, run with plain node as an operator would (`pnpm build` first: scripts/run.sh does).
+const nodeBinary = join(root, 'apps/node/dist/cli.js')
+if (!existsSync(nodeBinary)) {
+  console.error(`${nodeBinary} is missing: run \`pnpm build\` first (scripts/run.sh demo does)`)
+  process.exit(1)
+}
+const cli = [nodeBinary]
 
 /** A port the OS says is free right now. */
 const freePort = () =>
@@ -32,14 +38,19 @@ function runCli(args, logFile) {
 
 rmSync(dir, { recursive: true, force: true })
 mkdirSync(dir, { recursive: true })
-const genesisJson = await new Promise((resolve, reject) => {
-  const child = runCli(['genesis', '--network', 'demo', '--round-ms', String(ROUND_MS)])
-  let out = ''
-  child.stdout.on('data', (chunk) => (out += chunk))
-  child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error('genesis failed'))))
-})
 const genesisFile = join(dir, 'genesis.json')
-writeFileSync(genesisFile, genesisJson)
+await new Promise((resolve, reject) => {
+  const child = runCli([
+    'genesis',
+    '--network',
+    'demo',
+    '--round-ms',
+    String(ROUND_MS),
+    '--out',
+    genesisFile,
+  ])
+  child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error('genesis failed'))))
+})
 
 const nodes = []
 for (let i = 0; i < NODES; i++) {

@@ -227,9 +227,16 @@ const whereToSet = (flag: string, key: string) =>
 
 const BIND_ERRORS = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL'])
 
+/** The errno code behind an error or its causes (the transport wraps the socket's error). */
+function errnoCode(error: unknown): string | undefined {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as never)
+    if (typeof e.code === 'string' && e.code.startsWith('E')) return e.code
+  return undefined
+}
+
 /** Names the flag behind an address that could not be bound; other errors pass unchanged. */
-function listenFailure(flag: string, address: string, error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException).code
+function bindFailure(flag: string, address: string, error: unknown): unknown {
+  const code = errnoCode(error)
   if (!code || !BIND_ERRORS.has(code)) return error
   const why =
     code === 'EADDRINUSE'
@@ -309,23 +316,8 @@ start.action(async (flags: Record<string, unknown>) => {
   const logger = createLogger(config.logLevel)
   const node = await ChronosNode.open({ config, genesis, logger, processMetrics: true })
   node.on('progress', createProgressView(logger))
-  // The API binds before any peer connection is made: a port in use stops
-  // the node before it has joined the network.
+  // Signals are handled from here on, so one that arrives while starting still stops cleanly.
   let api: Server | undefined
-  try {
-    if (config.api) api = await startApi(node, config.api)
-  } catch (error) {
-    await node.stop()
-    throw listenFailure('--api', config.api!, error)
-  }
-  try {
-    await node.start()
-  } catch (error) {
-    api?.close()
-    await node.stop()
-    throw listenFailure('--listen', config.listen, error)
-  }
-  if (api) logger.info({ api: `http://${apiAddress(api)}` }, 'API listening')
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
@@ -333,12 +325,29 @@ start.action(async (flags: Record<string, unknown>) => {
     logger.info({ signal }, 'shutting down')
     api?.close()
     api?.closeAllConnections()
-    await node.stop()
+    await node.stop().catch((error: Error) => logger.error({ err: error.message }, 'stop failed'))
     logger.flush()
     process.exit(0)
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
+  // The API binds before any peer connection is made: a port in use stops
+  // the node before it has joined the network.
+  try {
+    if (config.api) api = await startApi(node, config.api)
+  } catch (error) {
+    await node.stop()
+    throw bindFailure('--api', config.api!, error)
+  }
+  try {
+    await node.start()
+  } catch (error) {
+    if (stopping) return // a signal stopped the start; shutdown() exits
+    api?.close()
+    await node.stop()
+    throw bindFailure('--listen', config.listen, error)
+  }
+  if (api) logger.info({ api: `http://${apiAddress(api)}` }, 'API listening')
 })
 
 program.parseAsync().catch((error: Error) => {
