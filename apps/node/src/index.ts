@@ -2,15 +2,26 @@
 export { apiAddress, startApi } from './api.js'
 export {
   ConfigError,
+  type ConfigLayer,
+  DEFAULT_LIMITS,
+  mergeConfig,
   type NodeConfig,
+  type NodeConfigInput,
   type NodeLimits,
   nodeConfigSchema,
+  parseConfig,
   readConfigFile,
   resolveConfig,
 } from './config.js'
-export { createLogger, prettyLine } from './logger.js'
+export { DATA_DIR_FORMAT, DataDirError, type DataDirErrorCode } from './data-dir.js'
+export { childLogger, createLogger, prettyLine } from './logger.js'
 export { Mempool, type MempoolRefusal } from './mempool.js'
-export { createMetrics, type NodeMetrics } from './metrics.js'
+export {
+  createMetrics,
+  type MetricsOptions,
+  type MetricsSample,
+  type NodeMetrics,
+} from './metrics.js'
 export { ChronosNode, type ChronosNodeOptions, type NodeStatus, type PeerView } from './node.js'
 export { type Observation, type ObservationKind, ObservationLog } from './observations.js'
 export { createProducer, type ProducerOptions } from './producer.js'

@@ -31,13 +31,25 @@ const VERSION = (
   }
 ).version
 
+const UNLINTED_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+]
+
 /** Fractions of a round at which block arrival delays are bucketed. */
 const ROUND_FRACTIONS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2]
 
 /** The node's Prometheus metrics, on a registry of its own (several nodes can share a process). */
 export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry()
-  if (options.processMetrics) collectDefaultMetrics({ register: registry })
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry })
+    // Gauges named like counters (promtool: "non-counter metrics should not
+    // have _total suffix"); their by-type siblings (nodejs_active_handles{type}
+    // and so on) carry the same counts.
+    for (const name of UNLINTED_DEFAULTS) registry.removeSingleMetric(name)
+  }
   const sample = options.sample
   const roundSeconds = (options.roundMs ?? 1000) / 1000
   const metrics = {
