@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { join } from 'node:path'
 import { type Block, createGenesis, MIN_ROUND_MS, readNetworkParams } from '@chronos/codec'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { apiAddress, startApi } from './api.js'
@@ -15,7 +16,8 @@ import {
 } from './config.js'
 import { DataDirError } from './data-dir.js'
 import { createLogger } from './logger.js'
-import { ChronosNode } from './node.js'
+import { ChronosNode, NotAuthorizedProducerError } from './node.js'
+import { createKeyFile, KeyFileError, loadOrCreateKeyFile, NODE_KEY_FILE } from './node-key.js'
 import { createProgressView } from './progress-view.js'
 
 /** The package's version, read from its manifest (one level above both src/ and dist/). */
@@ -27,6 +29,8 @@ const VERSION = (
 
 /** A start-up failure the operator can fix (a port in use, a data directory held): no stack. */
 class StartError extends Error {}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 const integer =
   (name: string, min = 0) =>
@@ -49,8 +53,11 @@ interface Setting {
   description: string
   target: { key: TopKey } | { limit: keyof NodeLimits }
   parse?: (value: string) => unknown
-  /** `list`: repeatable flag, comma-separated in the environment; `boolean`: a switch. */
-  kind?: 'list' | 'boolean'
+  /**
+   * `list`: repeatable flag, comma-separated in the environment; `boolean`: a
+   * switch; `negated`: a `--no-X` switch that sets X false (X=true|false in the environment).
+   */
+  kind?: 'list' | 'boolean' | 'negated'
   choices?: readonly string[]
 }
 
@@ -78,16 +85,33 @@ const SETTINGS: readonly Setting[] = [
     description: 'the address peers should dial (default: the bound --listen address)',
   },
   {
-    flags: '--peer <host:port>',
+    flags: '--peer <[key@]host:port>',
     target: { key: 'peers' },
     kind: 'list',
-    description: 'a peer to stay connected to (repeatable)',
+    description: 'a peer to stay connected to (repeatable); key@ pins the key it must prove',
   },
   {
     flags: '--produce',
     target: { key: 'produce' },
     kind: 'boolean',
     description: 'pack a candidate block at each round start',
+  },
+  {
+    flags: '--producer-key <file>',
+    target: { key: 'producerKey' },
+    description: 'key file to seal produced blocks with (default: the node key)',
+  },
+  {
+    flags: '--no-identity',
+    target: { key: 'identity' },
+    kind: 'negated',
+    description: `prove no node key (act as a 1.0 node); default: <data>/${NODE_KEY_FILE}`,
+  },
+  {
+    flags: '--require-identity',
+    target: { key: 'requireIdentity' },
+    kind: 'boolean',
+    description: 'refuse peers that prove no node key',
   },
   {
     flags: '--tx-rate <n>',
@@ -151,9 +175,12 @@ const SETTINGS: readonly Setting[] = [
 ]
 
 const longName = (flags: string) => flags.split(' ')[0]!
-/** `--max-peers` -> `CHRONOS_MAX_PEERS`. */
+/** `--max-peers` -> `CHRONOS_MAX_PEERS`; `--no-identity` -> `CHRONOS_IDENTITY`. */
 const envName = (flags: string) =>
-  `CHRONOS_${longName(flags).slice(2).toUpperCase().replaceAll('-', '_')}`
+  `CHRONOS_${longName(flags)
+    .replace(/^--(no-)?/, '')
+    .toUpperCase()
+    .replaceAll('-', '_')}`
 
 /** The schema's default for a setting, for --help (undefined when it has none). */
 function defaultOf(setting: Setting): unknown {
@@ -166,7 +193,7 @@ function defaultOf(setting: Setting): unknown {
 }
 
 function option(setting: Setting): Option {
-  const fallback = defaultOf(setting)
+  const fallback = setting.kind === 'negated' ? undefined : defaultOf(setting)
   const extras = [
     fallback !== undefined && fallback !== false ? `default: ${JSON.stringify(fallback)}` : '',
     `env: ${envName(setting.flags)}${setting.kind === 'list' ? ', comma-separated' : ''}`,
@@ -194,7 +221,7 @@ function environmentLayer(env: NodeJS.ProcessEnv): Record<string, unknown> {
     const text = env[name]
     if (text === undefined || text === '') continue
     try {
-      if (setting.kind === 'boolean') {
+      if (setting.kind === 'boolean' || setting.kind === 'negated') {
         if (/^(1|true|yes)$/i.test(text)) place(values, setting, true)
         else if (/^(0|false|no)$/i.test(text)) place(values, setting, false)
         else throw new Error(`expected true or false, got "${text}"`)
@@ -216,6 +243,8 @@ function flagsLayer(flags: Record<string, unknown>): Record<string, unknown> {
   const values: Record<string, unknown> = {}
   for (const setting of SETTINGS) {
     const value = flags[new Option(setting.flags).attributeName()]
+    // commander defaults a `--no-X` switch to true: only its false was given.
+    if (setting.kind === 'negated' && value !== false) continue
     if (value !== undefined) place(values, setting, value)
   }
   return values
@@ -274,16 +303,47 @@ program
     integer('--round-ms', MIN_ROUND_MS),
   )
   .option('--start <ms>', 'network start time G, Unix ms (default: now)', integer('--start'))
-  .option('--out <file>', 'write the block to this file (default: print it)')
-  .action((options: { network: string; roundMs: number; start?: number; out?: string }) => {
-    const genesis = createGenesis({
-      network: options.network,
-      roundMs: options.roundMs,
-      timestamp: options.start ?? Date.now(),
-    })
-    const text = `${JSON.stringify(genesis)}\n`
-    if (options.out) writeFileSync(options.out, text)
-    else process.stdout.write(text)
+  .option(
+    '--producer <key>',
+    'an authorized producer key, in turn order (repeatable): makes the network permissioned',
+    collect,
+  )
+  .option('--out <file>', 'write the genesis block to this file instead of standard output')
+  .action(
+    (options: {
+      network: string
+      roundMs: number
+      start?: number
+      producer?: string[]
+      out?: string
+    }) => {
+      const genesis = createGenesis({
+        network: options.network,
+        roundMs: options.roundMs,
+        timestamp: options.start ?? Date.now(),
+        ...(options.producer ? { producers: options.producer } : {}),
+      })
+      readNetworkParams(genesis)
+      const text = `${JSON.stringify(genesis)}\n`
+      if (options.out) writeFileSync(options.out, text)
+      else process.stdout.write(text)
+    },
+  )
+
+program
+  .command('key')
+  .description(
+    `print the node's public key (creating <data>/${NODE_KEY_FILE} if missing), or create a key file with --out`,
+  )
+  .option('--data <dir>', 'data directory whose node key to print (created on first use)')
+  .option('--out <file>', 'create a new key file here (mode 0600) and print its public key')
+  .action((options: { data?: string; out?: string }) => {
+    if (!options.data && !options.out)
+      throw new ConfigError('key', ['give --data <dir> or --out <file>'])
+    const key = options.out
+      ? createKeyFile(options.out)
+      : loadOrCreateKeyFile(join(options.data!, NODE_KEY_FILE))
+    process.stdout.write(`${key.publicKey}\n`)
   })
 
 const start = program
@@ -352,8 +412,13 @@ start.action(async (flags: Record<string, unknown>) => {
 
 program.parseAsync().catch((error: Error) => {
   process.stderr.write(`chronos-node: ${error.message}\n`)
-  const known =
-    error instanceof ConfigError || error instanceof StartError || error instanceof DataDirError
+  const known = [
+    ConfigError,
+    StartError,
+    DataDirError,
+    KeyFileError,
+    NotAuthorizedProducerError,
+  ].some((type) => error instanceof type)
   if (!known) process.stderr.write(`${error.stack ?? ''}\n`)
   process.exit(error instanceof ConfigError ? 2 : 1)
 })

@@ -1,7 +1,17 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, readNetworkParams, roundOf, roundStart } from '@chronos/codec'
+import {
+  type Block,
+  generateNodeKey,
+  inTurnProducer,
+  isInTurn,
+  type NodeKey,
+  readNetworkParams,
+  roundOf,
+  roundStart,
+  sealBlock,
+} from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
@@ -12,6 +22,7 @@ import { type Component, Lifecycle } from './lifecycle.js'
 import { childLogger } from './logger.js'
 import { Mempool } from './mempool.js'
 import { createMetrics, type MetricsSample, type NodeMetrics } from './metrics.js'
+import { loadOrCreateKeyFile, NODE_KEY_FILE, readKeyFile } from './node-key.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
 
@@ -31,10 +42,33 @@ export interface ChronosNodeOptions {
   processMetrics?: boolean
   /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
   fullBlockPeers?: (peersWithoutBlock: number) => number
+  /** The node key. Default: `<data>/node-key.json` (created on first start) unless `config.identity` is false. */
+  identity?: NodeKey
+  /** The key produced blocks are sealed with. Default: `config.producerKey`'s file, else the node key. */
+  producerKey?: NodeKey
+}
+
+/** `--produce` in a permissioned network with a key the genesis does not list. */
+export class NotAuthorizedProducerError extends Error {
+  readonly code = 'NOT_AUTHORIZED_PRODUCER'
+  constructor(readonly key: string | undefined) {
+    super(
+      key
+        ? `this network is permissioned and key ${key} is not one of its producers (chronos-node genesis --producer)`
+        : 'this network is permissioned: producing needs a listed key (node identity or --producer-key)',
+    )
+  }
 }
 
 export interface PeerView {
+  /** Its identity: the proven key, else its Status address. */
+  id: string
   address: string
+  /** The key it proved (section 11), if any. */
+  key: string | undefined
+  proven: boolean
+  /** An observer (the bridge): kept out of gossip fan-out and peer counts. */
+  observer: boolean
   direction: 'inbound' | 'outbound' | 'both'
   height: number | undefined
   head: string | undefined
@@ -45,8 +79,14 @@ export interface PeerView {
 
 export interface NodeStatus {
   address: string
+  /** Our node key, if we prove one. */
+  key: string | undefined
   network: string
   genesis: string
+  /** A permissioned network lists its producers; `inTurn` is the current round's. */
+  permissioned: boolean
+  producers: string[]
+  inTurn: string | undefined
   height: number
   head: string
   round: number
@@ -70,6 +110,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
   private readonly lifecycle: Lifecycle
+  /** Our node key, when we prove one. */
+  readonly identity: NodeKey | undefined
   private stopping: Promise<void> | undefined
   private producing: boolean
 
@@ -79,7 +121,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     readonly logger: Logger,
     transport: Transport,
     private readonly now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers' | 'processMetrics'> & {
+    options: Pick<
+      ChronosNodeOptions,
+      'fullBlockPeers' | 'processMetrics' | 'identity' | 'producerKey'
+    > & {
       release: () => void
     },
   ) {
@@ -90,6 +135,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       roundMs: store.params.roundMs,
     })
     this.producing = config.produce
+    this.identity = options.identity
+    const params = store.params
+    const producerKey = options.producerKey ?? options.identity
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
     const child = (component: string): Logger => childLogger(logger, { component })
@@ -98,6 +146,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       listen: config.listen,
       advertise: config.advertise,
       peers: config.peers,
+      network: params,
+      identity: options.identity,
+      requireIdentity: config.requireIdentity,
+      now,
       chain: () => ({
         height: store.height(),
         head: store.head().block_header.hash,
@@ -113,6 +165,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         banMs: limits.banMs,
         reconnectMaxMs: limits.reconnectMaxMs,
         reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
+        maxBodyBytes: limits.maxBodyBytes,
       },
       logger: child('peers'),
     })
@@ -123,13 +176,24 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       now,
       logger: child('sync'),
     })
-    const produce = createProducer({
-      name: () => this.address,
+    const permissioned = params.producers !== undefined
+    const pack = createProducer({
+      // In a permissioned network a block names its producer by key (section 12).
+      name: () => (permissioned ? producerKey!.publicKey : this.address),
       mempool: this.mempool,
       maxTransactions: limits.maxBlockTransactions,
       txRate: config.txRate,
       roundMs: store.params.roundMs,
     })
+    const outOfTurnDelayMs = config.outOfTurnDelayMs ?? Math.floor(params.roundMs / 3)
+    const produce = async (context: Parameters<typeof pack>[0]) => {
+      const block = pack(context)
+      if (!permissioned) return block
+      // The in-turn block will beat ours: let it go first (section 12).
+      if (!isInTurn(block.block_header, params) && outOfTurnDelayMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, outOfTurnDelayMs))
+      return sealBlock(block, producerKey!, params.genesisHash)
+    }
     this.gossip = new GossipEngine({
       store,
       peers: this.peers,
@@ -183,18 +247,35 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   /** Opens the store (creating it for this genesis, or resuming from its head). */
   static async open(options: ChronosNodeOptions): Promise<ChronosNode> {
-    readNetworkParams(options.genesis)
+    const params = readNetworkParams(options.genesis)
     const config = parseConfig(options.config)
     const { genesis, db } = options
+    const data = db ? undefined : config.data
+    if (!db && !data) throw new ConfigError('config', ['data: required unless a `db` is passed'])
+    if (data) prepareDataDir(data)
+    // A node on a database it was handed (tests, embedders) has no data directory: its key is ephemeral.
+    const identity =
+      options.identity ??
+      (!config.identity
+        ? undefined
+        : data
+          ? loadOrCreateKeyFile(join(data, NODE_KEY_FILE))
+          : generateNodeKey())
+    const producerKey =
+      options.producerKey ?? (config.producerKey ? readKeyFile(config.producerKey) : identity)
+    if (
+      config.produce &&
+      params.producers &&
+      !params.producers.includes(producerKey?.publicKey ?? '')
+    )
+      throw new NotAuthorizedProducerError(producerKey?.publicKey)
     let release = () => {}
     let store: ChainStore
     if (db) store = await openChainStore({ genesis, db })
     else {
-      const { data } = config
-      if (!data) throw new ConfigError('config', ['data: required unless a `db` is passed'])
-      prepareDataDir(data)
-      const claim = await claimDataDir(data, () =>
-        openChainStore({ genesis, location: join(data, 'chain') }),
+      const location = data!
+      const claim = await claimDataDir(location, () =>
+        openChainStore({ genesis, location: join(location, 'chain') }),
       )
       store = claim.value
       release = claim.release
@@ -212,6 +293,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
       fullBlockPeers: options.fullBlockPeers,
       processMetrics: options.processMetrics,
+      identity,
+      producerKey,
       release,
     })
   }
@@ -230,6 +313,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         head: this.store.head().block_header.hash,
         network: this.store.params.network,
         producing: this.config.produce,
+        key: this.identity?.publicKey,
+        permissioned: this.store.params.producers !== undefined,
       },
       'node started',
     )
@@ -255,10 +340,15 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   status(): NodeStatus {
     const head = this.store.head()
+    const params = this.store.params
     return {
       address: this.peers.address,
-      network: this.store.params.network,
+      key: this.identity?.publicKey,
+      network: params.network,
       genesis: this.store.genesis.block_header.hash,
+      permissioned: params.producers !== undefined,
+      producers: [...(params.producers ?? [])],
+      inTurn: inTurnProducer(this.gossip.currentRound, params),
       height: head.block_header.height,
       head: head.block_header.hash,
       round: this.gossip.currentRound,
@@ -266,7 +356,11 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       producing: this.producing,
       mempool: this.mempool.size,
       peers: this.peers.peers().map((peer) => ({
+        id: peer.id,
         address: peer.address,
+        key: peer.key,
+        proven: peer.proven,
+        observer: peer.observer,
         direction:
           peer.outbound && peer.inbound.size ? 'both' : peer.outbound ? 'outbound' : 'inbound',
         height: peer.status?.height,
@@ -326,10 +420,16 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       m.produced.inc()
       this.observations.add('produced', block.block_header.hash, block)
     })
+    // Our own candidate arrives as one too (without a sender): its delay is no arrival.
+    let ownCandidate: string | undefined
+    this.gossip.on('produced', (block) => {
+      ownCandidate = block.block_header.hash
+    })
     this.gossip.on('candidate', (block, info) => {
       m.candidates.inc({ selected: String(info.selected) })
-      if (!info.from) return
-      this.observations.add('block', block.block_header.hash, block, { from: info.from })
+      if (info.from)
+        this.observations.add('block', block.block_header.hash, block, { from: info.from })
+      if (block.block_header.hash === ownCandidate) return
       const clock = this.store.params
       const started = roundStart(roundOf(block.block_header.timestamp, clock), clock)
       m.arrivalDelay.observe(Math.max(0, this.now() - started) / 1000)
