@@ -250,6 +250,13 @@ function flagsLayer(flags: Record<string, unknown>): Record<string, unknown> {
   return values
 }
 
+/** What `start` cannot run without. */
+const REQUIRED = [
+  { key: 'data', flag: '--data' },
+  { key: 'genesis', flag: '--genesis' },
+  { key: 'listen', flag: '--listen' },
+] as const
+
 /** Where a setting comes from, for "required" messages. */
 const whereToSet = (flag: string, key: string) =>
   `give ${flag}, ${envName(flag)} or "${key}" in --config`
@@ -359,19 +366,20 @@ for (const setting of SETTINGS) start.addOption(option(setting))
 start.action(async (flags: Record<string, unknown>) => {
   const configFile =
     (flags.config as string | undefined) ?? (process.env.CHRONOS_CONFIG || undefined)
-  const config = mergeConfig(
+  const layers = [
     {
       source: configFile ?? 'no config file',
       values: configFile ? readConfigFile(configFile) : {},
     },
     { source: 'environment', values: environmentLayer(process.env) },
     { source: 'flags', values: flagsLayer(flags) },
-  )
-  const missing = [
-    config.data ? '' : `data: required (${whereToSet('--data', 'data')})`,
-    config.genesis ? '' : `genesis: required (${whereToSet('--genesis', 'genesis')})`,
-  ].filter(Boolean)
+  ]
+  // Named before validation, with every place they can be given.
+  const missing = REQUIRED.filter(({ key }) =>
+    layers.every((layer) => layer.values[key] === undefined),
+  ).map(({ key, flag }) => `${key}: required (${whereToSet(flag, key)})`)
   if (missing.length) throw new ConfigError('config', missing)
+  const config = mergeConfig(...layers)
   const genesis = readGenesis(config.genesis!)
   const logger = createLogger(config.logLevel)
   const node = await ChronosNode.open({ config, genesis, logger, processMetrics: true })

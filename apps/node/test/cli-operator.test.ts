@@ -118,6 +118,15 @@ describe('chronos-node for operators', () => {
     expect(node.output().stderr).toMatch(/CHRONOS_PRODUCE: expected true or false/)
   })
 
+  it('names each missing setting and the three places it can be given', async () => {
+    const node = run(['start'])
+    expect(await node.exited).toBe(2)
+    const { stderr } = node.output()
+    expect(stderr).toContain('data: required (give --data, CHRONOS_DATA or "data" in --config)')
+    expect(stderr).toContain('genesis: required (give --genesis, CHRONOS_GENESIS')
+    expect(stderr).toContain('listen: required (give --listen, CHRONOS_LISTEN')
+  })
+
   it('says which chronos-node holds a data directory instead of "Database failed to open"', async () => {
     const dir = scratch()
     const genesis = await genesisFile(dir)
