@@ -6,8 +6,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export interface MetricsSample {
   height: number
   round: number
-  /** Each peer once, by the directions it is connected in. */
+  /** Each relaying peer once, by the directions it is connected in. */
   peers: { inbound: number; outbound: number; both: number }
+  /** Connected observers (e.g. the bridge): not peers that relay, so counted apart. */
+  observers: number
 }
 
 export interface MetricsOptions {
@@ -78,7 +80,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     }),
     peers: new Gauge({
       name: 'chronos_peers',
-      help: 'Connected peers, each counted once, by the directions it is connected in',
+      help: 'Connected peers (observers apart), each counted once, by the directions it is connected in',
       labelNames: ['direction'] as const,
       registers: [registry],
       collect() {
@@ -86,6 +88,14 @@ export function createMetrics(options: MetricsOptions = {}) {
         const { peers } = sample()
         for (const direction of ['inbound', 'outbound', 'both'] as const)
           this.set({ direction }, peers[direction])
+      },
+    }),
+    observers: new Gauge({
+      name: 'chronos_observers',
+      help: 'Connected observers (Status feature "observer"), not counted in chronos_peers',
+      registers: [registry],
+      collect() {
+        if (sample) this.set(sample().observers)
       },
     }),
     arrivalDelay: new Histogram({
@@ -148,6 +158,12 @@ export function createMetrics(options: MetricsOptions = {}) {
       name: 'chronos_peer_penalties_total',
       help: 'Misbehaviours counted against peers',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    addressBook: new Counter({
+      name: 'chronos_address_book_total',
+      help: 'Address book entries learned from peers, dialed, verified by our own dial, and forgotten',
+      labelNames: ['event'] as const,
       registers: [registry],
     }),
     mempool: new Gauge({

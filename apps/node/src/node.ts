@@ -13,7 +13,7 @@ import {
   sealBlock,
 } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
-import { PeerManager } from '@chronos/peer'
+import { AddressBook, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
 import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
@@ -93,6 +93,8 @@ export interface NodeStatus {
   syncing: boolean
   producing: boolean
   mempool: number
+  /** Addresses in the peer-exchange address book. */
+  addressBook: number
   peers: PeerView[]
 }
 
@@ -112,6 +114,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   private readonly lifecycle: Lifecycle
   /** Our node key, when we prove one. */
   readonly identity: NodeKey | undefined
+  /** Addresses learned by peer exchange (undefined when it is off). */
+  readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
   private producing: boolean
 
@@ -141,8 +145,18 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
     const child = (component: string): Logger => childLogger(logger, { component })
+    const book = config.peerExchange
+      ? new AddressBook(
+          { maxEntries: limits.addressBookSize },
+          store.sublevel('peers'),
+          Date.now,
+          (event, count) => this.metrics.addressBook.inc({ event }, count),
+        )
+      : undefined
+    this.addressBook = book
     this.peers = new PeerManager({
       transport,
+      addressBook: book,
       listen: config.listen,
       advertise: config.advertise,
       peers: config.peers,
@@ -166,6 +180,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         reconnectMaxMs: limits.reconnectMaxMs,
         reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
         maxBodyBytes: limits.maxBodyBytes,
+        targetOutbound: limits.targetOutbound,
+        peerExchangeIntervalMs: limits.peerExchangeIntervalMs,
       },
       logger: child('peers'),
     })
@@ -222,7 +238,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
    * nothing is produced or relayed while the node goes down.
    */
   private components(release: () => void): Component[] {
-    const { store, sync, peers, gossip } = this
+    const { store, sync, peers, gossip, addressBook: book } = this
     return [
       {
         name: 'store',
@@ -240,7 +256,15 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
           await sync.idle().catch(() => {})
         },
       },
-      { name: 'peers', start: () => peers.start(), stop: () => peers.stop() },
+      {
+        name: 'peers',
+        // The address book first: dialing from it starts with the peers.
+        start: async () => {
+          await book?.load()
+          await peers.start()
+        },
+        stop: () => peers.stop(),
+      },
       { name: 'gossip', start: async () => gossip.start(), stop: async () => gossip.stop() },
     ]
   }
@@ -355,6 +379,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       syncing: this.sync.syncing,
       producing: this.producing,
       mempool: this.mempool.size,
+      addressBook: this.addressBook?.size ?? 0,
       peers: this.peers.peers().map((peer) => ({
         id: peer.id,
         address: peer.address,
@@ -374,12 +399,14 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   /** What the gauges report at scrape time: the same sources as `status()`. */
   private sample(): MetricsSample {
     const peers = { inbound: 0, outbound: 0, both: 0 }
+    let observers = 0
     for (const peer of this.peers.peers()) {
-      if (peer.outbound && peer.inbound.size) peers.both++
+      if (peer.observer) observers++
+      else if (peer.outbound && peer.inbound.size) peers.both++
       else if (peer.outbound) peers.outbound++
       else if (peer.inbound.size) peers.inbound++
     }
-    return { height: this.store.height(), round: this.gossip.currentRound, peers }
+    return { height: this.store.height(), round: this.gossip.currentRound, peers, observers }
   }
 
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
@@ -420,19 +447,27 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       m.produced.inc()
       this.observations.add('produced', block.block_header.hash, block)
     })
-    // Our own candidate arrives as one too (without a sender): its delay is no arrival.
+    // How far into its round a block from elsewhere arrived, taken or not (an orphan arrived
+    // too). Our own candidate passes through as one (without a sender): no arrival.
     let ownCandidate: string | undefined
     this.gossip.on('produced', (block) => {
       ownCandidate = block.block_header.hash
     })
-    this.gossip.on('candidate', (block, info) => {
-      m.candidates.inc({ selected: String(info.selected) })
-      if (info.from)
-        this.observations.add('block', block.block_header.hash, block, { from: info.from })
+    const arrived = (block: Block) => {
       if (block.block_header.hash === ownCandidate) return
       const clock = this.store.params
       const started = roundStart(roundOf(block.block_header.timestamp, clock), clock)
       m.arrivalDelay.observe(Math.max(0, this.now() - started) / 1000)
+    }
+    this.gossip.on('candidate', (block, info) => {
+      m.candidates.inc({ selected: String(info.selected) })
+      if (info.from)
+        this.observations.add('block', block.block_header.hash, block, { from: info.from })
+      arrived(block)
+    })
+    this.gossip.on('dropped', (block, info) => {
+      // Not yet in its round (held, or no room to hold): it is counted when its round comes.
+      if (info.reason !== 'UNTIMELY' && info.reason !== 'FUTURE_FULL') arrived(block)
     })
     this.gossip.on('announced', (hash, info) =>
       this.observations.add('hash', hash, undefined, { from: info.from }),

@@ -6,6 +6,14 @@
  * accepts, caps, redials, evicts by merit and bans (bounded).
  */
 export {
+  AddressBook,
+  type AddressBookLimits,
+  type AddressBookStorage,
+  type BookEntry,
+  type BookEvent,
+  DEFAULT_ADDRESS_BOOK_LIMITS,
+} from './address-book.js'
+export {
   type AnnounceAnswer,
   ClientSession,
   type ClientSessionEvents,
