@@ -14,6 +14,14 @@ export {
   resolveConfig,
 } from './config.js'
 export { DATA_DIR_FORMAT, DataDirError, type DataDirErrorCode } from './data-dir.js'
+export {
+  type HealthOptions,
+  healthStatusCode,
+  type NodeHealth,
+  type NotReadyReason,
+  nodeHealth,
+  SYNC_TOLERANCE_BLOCKS,
+} from './health.js'
 export { childLogger, createLogger, prettyLine } from './logger.js'
 export { Mempool, type MempoolRefusal } from './mempool.js'
 export {

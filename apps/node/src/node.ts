@@ -111,7 +111,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
-  private readonly lifecycle: Lifecycle
+  /** The composed parts, started in order and stopped in reverse. */
+  private readonly components: Lifecycle
   /** Our node key, when we prove one. */
   readonly identity: NodeKey | undefined
   /** Addresses learned by peer exchange (undefined when it is off). */
@@ -227,7 +228,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     // Built in dependency order, the manager learns how to answer once both exist.
     const sync = this.sync
     this.peers.handle({ pull: (height) => sync.serve(height), ...this.gossip.handlers })
-    this.lifecycle = new Lifecycle(this.components(options.release))
+    this.components = new Lifecycle(this.parts(options.release))
     this.observe()
   }
 
@@ -237,7 +238,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
    * first, it would wait for their timeouts); gossip stops first so that
    * nothing is produced or relayed while the node goes down.
    */
-  private components(release: () => void): Component[] {
+  private parts(release: () => void): Component[] {
     const { store, sync, peers, gossip, addressBook: book } = this
     return [
       {
@@ -329,7 +330,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   async start(): Promise<void> {
-    await this.lifecycle.start()
+    await this.components.start()
     this.logger.info(
       {
         address: this.peers.address,
@@ -344,9 +345,15 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     )
   }
 
+  /** Where the node is in its life, for health checks: serving only while `running`. */
+  get lifecycle(): 'created' | 'running' | 'stopping' {
+    const phase = this.components.phase
+    return phase === 'stopping' ? 'stopping' : phase === 'running' ? 'running' : 'created'
+  }
+
   /** Stops production, closes every connection, then the store. Idempotent; safe before start(). */
   stop(): Promise<void> {
-    this.stopping ??= this.lifecycle
+    this.stopping ??= this.components
       .stop()
       .then(() => this.logger.info({ height: this.store.height() }, 'node stopped'))
     return this.stopping
@@ -410,9 +417,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /**
+   * A peer's possible, not yet refuted claim of a longer chain: our
+   * candidate would be on a stale head. Sync decides (a lie never stops production).
+   */
   private behind(): boolean {
-    const height = this.store.height()
-    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+    return this.sync.behind()
   }
 
   private observe(): void {
