@@ -159,11 +159,12 @@ describe('GossipEngine', () => {
     expect(after.slice(1).every((n, i) => n > before[i + 1]!)).toBe(true)
   })
 
-  it('drops late blocks and blocks off its head; a block with an unknown parent asks for a sync', async () => {
+  it('drops late blocks; a block with an unknown parent is held and asks for a sync', async () => {
     const peer = await fakePeer()
     const { gossip, manager, orphans } = await gossipNode([peer.address])
     const dropped: string[] = []
     gossip.on('dropped', (_b, info) => dropped.push(info.reason))
+    gossip.on('held', (_b, info) => dropped.push(`held ${info.reason}`))
     const from = manager.get(peer.address)!
     const lastRound =
       roundOf(Date.now(), { genesisTime: genesis.block_header.timestamp, roundMs: ROUND_MS }) - 1
@@ -173,7 +174,8 @@ describe('GossipEngine', () => {
     )
     const unknownParent = candidate(candidate(genesis, 'elsewhere', Date.now() - ROUND_MS), 'child')
     await gossip.receive(unknownParent, from)
-    expect(dropped).toEqual(['LATE', 'ORPHAN'])
+    expect(dropped).toEqual(['LATE', 'held ORPHAN'])
+    expect(gossip.heldOrphans).toBe(1)
     expect(orphans).toEqual([peer.address])
     expect(gossip.selectedCandidate).toBeUndefined()
     expect(peer.received).toHaveLength(0)
