@@ -23,7 +23,14 @@ import { type Logger, silentLogger } from '@chronos/transport'
 import { AnnounceBudget } from './announce-budget.js'
 import { FetchTracker } from './fetch-tracker.js'
 import { OrphanPool } from './orphan-pool.js'
-import { openRound, type Round, type RoundEffect, type RoundPhase, type RoundRules, step } from './round.js'
+import {
+  openRound,
+  type Round,
+  type RoundEffect,
+  type RoundPhase,
+  type RoundRules,
+  step,
+} from './round.js'
 import { chooseFirst } from './shuffle.js'
 
 /** What a producer gets at a round start. */
@@ -352,7 +359,10 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   /** `block` is of the current round and extends `head`: check it there and offer it to the round. */
   private consider(block: Block, head: Block, source: string | undefined): void {
     const check = checkValidOnParent(block, head, this.store.params)
-    if (!check.ok) return this.refuse(block, source, 'INVALID_ON_PARENT')
+    if (!check.ok) {
+      this.refuse(block, source, 'INVALID_ON_PARENT')
+      return
+    }
     this.remembered.add(block.block_header.hash)
     const effects = this.apply({
       type: 'candidate',

@@ -37,7 +37,12 @@ export type RoundPhase<Held> =
 
 export type RoundEvent<Held> =
   /** A block valid on `head`, of the current round. `exempt`: relayed even past the bound (ours, in turn). */
-  | { readonly type: 'candidate'; readonly block: Block; readonly head: string; readonly exempt: boolean }
+  | {
+      readonly type: 'candidate'
+      readonly block: Block
+      readonly head: string
+      readonly exempt: boolean
+    }
   /** Something arrived while the pick is being confirmed: hold it for after. */
   | { readonly type: 'arrived'; readonly item: Held }
   /** Our head moved outside of a confirmation (sync): reselect among candidates on the new head. */
@@ -109,7 +114,10 @@ export function step<Held>(
       const pick = ended.selected
       if (!pick || pick.block_header.prev_hash !== event.head)
         // Nothing picked, or sync moved our head during the round and the pick no longer extends it.
-        return { phase: { kind: 'open', round: next }, effects: [{ type: 'empty', round: ended.number }] }
+        return {
+          phase: { kind: 'open', round: next },
+          effects: [{ type: 'empty', round: ended.number }],
+        }
       return {
         phase: { kind: 'confirming', round: next, pick, ended: ended.number, held: [] },
         effects: [{ type: 'confirm', block: pick, round: ended.number }],
@@ -183,7 +191,8 @@ function reselect<Held>(round: Round, head: string, rules: RoundRules): Step<Hel
   for (const block of round.candidates.values())
     if (block.block_header.prev_hash === head && (!best || rules.compare(block, best) < 0))
       best = block
-  if (!best) return { phase: { kind: 'open', round: { ...round, selected: undefined } }, effects: [] }
+  if (!best)
+    return { phase: { kind: 'open', round: { ...round, selected: undefined } }, effects: [] }
   if (best === round.selected) return { phase: { kind: 'open', round }, effects: [] }
   return pick(round, best, false, rules)
 }
