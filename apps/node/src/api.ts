@@ -1,8 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { parseAddress, transactionSchema } from '@chronos/codec'
+import type { MempoolRefusal } from './mempool.js'
 import type { ChronosNode } from './node.js'
 
 const MAX_TX_BODY_BYTES = 64 * 1024
+
+/** How the API answers each mempool refusal. */
+const REFUSALS: Record<MempoolRefusal, [status: number, error: string]> = {
+  FULL: [503, 'MEMPOOL_FULL'],
+  DUPLICATE: [409, 'DUPLICATE'],
+  TOO_LARGE: [413, 'TRANSACTION_TOO_LARGE'],
+}
 
 function send(response: ServerResponse, status: number, body: unknown, type = 'application/json') {
   const text = type === 'application/json' ? `${JSON.stringify(body)}\n` : String(body)
@@ -17,8 +25,9 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | und
     request.on('data', (chunk: Buffer) => {
       size += chunk.length
       if (size > limit) {
+        // Keep reading (and discarding) so the client gets its 413 instead of a reset.
+        chunks.length = 0
         resolve(undefined)
-        request.destroy()
         return
       }
       chunks.push(chunk)
@@ -52,8 +61,10 @@ async function route(node: ChronosNode, request: IncomingMessage, response: Serv
   }
   if (request.method === 'POST' && url.pathname === '/tx') {
     const body = await readBody(request, MAX_TX_BODY_BYTES)
-    if (body === undefined)
+    if (body === undefined) {
+      response.setHeader('connection', 'close')
       return send(response, 413, { error: 'TOO_LARGE', message: `over ${MAX_TX_BODY_BYTES} bytes` })
+    }
     let value: unknown
     try {
       value = JSON.parse(body)
@@ -68,10 +79,10 @@ async function route(node: ChronosNode, request: IncomingMessage, response: Serv
       })
     const result = node.mempool.add(parsed.data)
     node.metrics.mempool.set(node.mempool.size)
-    if ('refused' in result)
-      return send(response, result.refused === 'FULL' ? 503 : 409, {
-        error: result.refused === 'FULL' ? 'MEMPOOL_FULL' : 'DUPLICATE',
-      })
+    if ('refused' in result) {
+      const [status, error] = REFUSALS[result.refused]
+      return send(response, status, { error })
+    }
     return send(response, 202, { id: result.id })
   }
   return send(response, 404, { error: 'NOT_FOUND', message: `${request.method} ${url.pathname}` })

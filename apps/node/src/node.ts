@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, readNetworkParams } from '@chronos/codec'
+import { type Block, readNetworkParams, roundOf } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
@@ -12,6 +12,9 @@ import { Mempool } from './mempool.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
+
+/** Rounds in a row production may sit out while sync follows a claimed longer chain. */
+const MAX_SKIPPED_ROUNDS = 2
 
 export interface ChronosNodeOptions {
   config: NodeConfig
@@ -64,19 +67,25 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly gossip: GossipEngine
   private stopping: Promise<void> | undefined
   private producing: boolean
+  private skippedRounds = 0
 
   private constructor(
     readonly config: NodeConfig,
     readonly store: ChainStore,
     readonly logger: PinoLogger,
     transport: Transport,
-    now: () => number,
+    private readonly now: () => number,
     options: Pick<ChronosNodeOptions, 'fullBlockPeers'>,
   ) {
     super()
     this.producing = config.produce
     const { limits } = config
-    this.mempool = new Mempool(limits.mempoolSize)
+    this.mempool = new Mempool({
+      maxTransactions: limits.mempoolSize,
+      maxBytes: limits.mempoolBytes,
+      // A transaction that could not fit in any block would wait forever (1 KiB: header and envelope).
+      maxTransactionBytes: limits.maxBodyBytes - 1024,
+    })
     const child = (component: string): Logger => logger.child({ component })
     this.peers = new PeerManager({
       transport,
@@ -117,6 +126,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       name: () => this.address,
       mempool: this.mempool,
       maxTransactions: limits.maxBlockTransactions,
+      maxBodyBytes: limits.maxBodyBytes,
       txRate: config.txRate,
       roundMs: store.params.roundMs,
     })
@@ -129,6 +139,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       maxCandidates: limits.maxCandidates,
       maxFutureBlocks: limits.maxFutureBlocks,
       maxRememberedHashes: limits.maxRememberedHashes,
+      maxRelaysPerRound: limits.maxRelaysPerRound,
+      maxAnnounceHoldMs: limits.maxAnnounceHoldMs,
+      maxAnnouncesPerPeer: limits.maxAnnouncesPerPeer,
+      maxAnnouncesPerRound: limits.maxAnnouncesPerRound,
+      maxOrphanCandidates: limits.maxOrphanCandidates,
+      maxRefusedHashes: limits.maxRefusedHashes,
       onOrphan: (peer) => this.sync.hint(peer),
       produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
@@ -227,10 +243,27 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     }
   }
 
-  /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /**
+   * Whether to sit this round out: sync is downloading a longer chain that a
+   * peer claims (our candidate would be on a stale head). A claim alone never
+   * stops production (issue 10 item 6): a height no chain can have yet is
+   * ignored, and we skip at most `MAX_SKIPPED_ROUNDS` rounds in a row, so a
+   * peer that claims and never serves costs at most that many of our blocks.
+   */
   private behind(): boolean {
+    if (!this.sync.syncing) return this.skipped(false)
     const height = this.store.height()
-    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+    const possible = roundOf(this.now(), this.store.params) + 1
+    const claim = this.peers.readyPeers().some((peer) => {
+      const claimed = peer.status?.height ?? 0
+      return claimed > height && claimed <= possible
+    })
+    return this.skipped(claim && this.skippedRounds < MAX_SKIPPED_ROUNDS)
+  }
+
+  private skipped(skip: boolean): boolean {
+    this.skippedRounds = skip ? this.skippedRounds + 1 : 0
+    return skip
   }
 
   private observe(): void {
