@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, readNetworkParams, roundOf } from '@chronos/codec'
+import { type Block, maxPossibleHeight, readNetworkParams } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
@@ -253,7 +253,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   private behind(): boolean {
     if (!this.sync.syncing) return this.skipped(false)
     const height = this.store.height()
-    const possible = roundOf(this.now(), this.store.params) + 1
+    const possible = maxPossibleHeight(this.now(), this.store.params)
     const claim = this.peers.readyPeers().some((peer) => {
       const claimed = peer.status?.height ?? 0
       return claimed > height && claimed <= possible

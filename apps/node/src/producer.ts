@@ -1,4 +1,4 @@
-import { type Block, canonicalize, createBlock, type Transaction } from '@chronos/codec'
+import { type Block, blockEnvelopeBytes, createBlock, type Transaction } from '@chronos/codec'
 import type { ProductionContext } from '@chronos/gossip'
 import { type Mempool, transactionBytes } from './mempool.js'
 
@@ -18,11 +18,6 @@ export interface ProducerOptions {
   roundMs: number
 }
 
-/** UTF-8 bytes of JCS({"code":"NEW_BLOCK","data":block}): what section 6 bounds. */
-export function envelopeBytes(block: Block): number {
-  return Buffer.byteLength(canonicalize({ code: 'NEW_BLOCK', data: block }), 'utf8')
-}
-
 /** Packs a candidate at each round start: mempool transactions first, then synthetic ones. */
 export function createProducer(options: ProducerOptions) {
   let nonce = 0
@@ -38,7 +33,7 @@ export function createProducer(options: ProducerOptions) {
       })
     // The envelope of the empty block, plus each transaction and its comma, is the
     // envelope of the full one (header fields are fixed-length hashes and numbers).
-    const budget = options.maxBodyBytes - envelopeBytes(build([]))
+    const budget = options.maxBodyBytes - blockEnvelopeBytes(build([]))
     const picked = options.mempool.take(options.maxTransactions, budget)
     const transactions = picked.map((entry) => entry.transaction)
     let used = picked.reduce((sum, entry) => sum + entry.bytes + 1, 0)
@@ -55,7 +50,7 @@ export function createProducer(options: ProducerOptions) {
     }
     let block = build(transactions)
     // The arithmetic above is exact; this guard keeps the rule true even if it were not.
-    while (transactions.length > 0 && envelopeBytes(block) > options.maxBodyBytes) {
+    while (transactions.length > 0 && blockEnvelopeBytes(block) > options.maxBodyBytes) {
       transactions.pop()
       block = build(transactions)
     }

@@ -1,8 +1,8 @@
 // Mempool bounds and the producer's envelope bound (issue 10 items 1 and 4), no network.
-import { createGenesis } from '@chronos/codec'
+import { createGenesis, blockEnvelopeBytes as envelopeBytes } from '@chronos/codec'
 import { describe, expect, it } from 'vitest'
 import { Mempool } from '../src/mempool.js'
-import { createProducer, envelopeBytes } from '../src/producer.js'
+import { createProducer } from '../src/producer.js'
 
 const MiB = 1024 * 1024
 const genesis = createGenesis({ network: 'production-test', roundMs: 1000, timestamp: 1_000 })

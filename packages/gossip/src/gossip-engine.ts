@@ -4,8 +4,10 @@ import {
   type Block,
   type BlockHeader,
   checkValidOnParent,
-  comparePriority,
+  compareBlocks,
   fanout,
+  isConfirmable,
+  isInTurn,
   MAX_CLOCK_AHEAD_MS,
   roundEnd,
   roundOf,
@@ -225,7 +227,9 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     }
     this.maxFutureBlocks = options.maxFutureBlocks ?? d.maxFutureBlocks
     this.fullBlockPeers = options.fullBlockPeers ?? ((m) => fanout(m).fullBlock)
-    this.exempt = options.exemptFromRelayBound ?? (() => false)
+    // In turn in a permissioned network: the block the round is for, never crowded out by spam.
+    this.exempt =
+      options.exemptFromRelayBound ?? ((block) => isInTurn(block.block_header, this.store.params))
     this.handlers = {
       newBlock: (block, session) => {
         this.receive(block, this.peerOf(session)).catch((error: Error) =>
@@ -497,10 +501,14 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
    * considered after, on the new head (issue 11: they used to be dropped).
    */
   private async tick(): Promise<void> {
+    const now = this.now()
+    const pick = this.phase.round.selected
     const effects = this.apply({
       type: 'end',
-      next: roundOf(this.now(), this.store.params),
+      next: roundOf(now, this.store.params),
       head: this.store.head().block_header.hash,
+      // Section 6: only a block of an ended round is confirmed (a timer never fires early, but the rule has one home).
+      confirmable: pick !== undefined && isConfirmable(pick, now, this.store.params),
     })
     this.orphans.pruneBefore(this.phase.round.number)
     const confirm = effects.find((e) => e.type === 'confirm')
@@ -550,6 +558,6 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
 }
 
 /** The priority rule of the store's network (section 7; section 12 adds in-turn priority). */
-function priorityOf(_store: ChainStore): (a: Block, b: Block) => number {
-  return (a, b) => comparePriority(a.block_header.hash, b.block_header.hash)
+function priorityOf(store: ChainStore): (a: Block, b: Block) => number {
+  return (a, b) => compareBlocks(a.block_header, b.block_header, store.params)
 }

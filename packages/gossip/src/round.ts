@@ -47,8 +47,13 @@ export type RoundEvent<Held> =
   | { readonly type: 'arrived'; readonly item: Held }
   /** Our head moved outside of a confirmation (sync): reselect among candidates on the new head. */
   | { readonly type: 'head'; readonly head: string }
-  /** The round's end: move to round `next`. */
-  | { readonly type: 'end'; readonly next: number; readonly head: string }
+  /** The round's end: move to round `next`; `confirmable`: the pick's round has ended (section 6). */
+  | {
+      readonly type: 'end'
+      readonly next: number
+      readonly head: string
+      readonly confirmable: boolean
+    }
   /** The append of the pick finished (`ok`) or failed. */
   | { readonly type: 'appended'; readonly ok: boolean }
 
@@ -112,7 +117,7 @@ export function step<Held>(
       const ended = phase.round
       const next = openRound(Math.max(ended.number + 1, event.next))
       const pick = ended.selected
-      if (!pick || pick.block_header.prev_hash !== event.head)
+      if (!pick || !event.confirmable || pick.block_header.prev_hash !== event.head)
         // Nothing picked, or sync moved our head during the round and the pick no longer extends it.
         return {
           phase: { kind: 'open', round: next },

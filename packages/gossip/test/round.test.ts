@@ -76,7 +76,7 @@ describe('round machine', () => {
     {
       name: 'round end with a pick on head: confirm it, next round opens',
       phase: open({ selected: best }),
-      event: { type: 'end', next: 6, head },
+      event: { type: 'end', next: 6, head, confirmable: true },
       effects: ['confirm'],
       kind: 'confirming',
       selected: undefined,
@@ -84,14 +84,20 @@ describe('round machine', () => {
     {
       name: 'round end whose pick no longer extends our head: empty',
       phase: open({ selected: best }),
-      event: { type: 'end', next: 6, head: other.block_header.hash },
+      event: { type: 'end', next: 6, head: other.block_header.hash, confirmable: true },
       effects: ['empty'],
       kind: 'open',
     },
     {
+      name: 'round end whose pick is of a round not yet ended (clock skew): empty, never confirmed',
+      phase: open({ selected: best }),
+      event: { type: 'end', next: 6, head, confirmable: false },
+      effects: ['empty'],
+    },
+    {
       name: 'round end with nothing: empty',
       phase: open(),
-      event: { type: 'end', next: 6, head },
+      event: { type: 'end', next: 6, head, confirmable: true },
       effects: ['empty'],
     },
     {
@@ -190,7 +196,11 @@ describe('round machine', () => {
   })
 
   it('the next round number never goes backwards, and skips to the clock', () => {
-    expect(step(open(), { type: 'end', next: 3, head }, rules).phase.round.number).toBe(6)
-    expect(step(open(), { type: 'end', next: 9, head }, rules).phase.round.number).toBe(9)
+    expect(
+      step(open(), { type: 'end', next: 3, head, confirmable: true }, rules).phase.round.number,
+    ).toBe(6)
+    expect(
+      step(open(), { type: 'end', next: 9, head, confirmable: true }, rules).phase.round.number,
+    ).toBe(9)
   })
 })
