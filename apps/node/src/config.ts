@@ -47,6 +47,12 @@ export const limitsSchema = z.strictObject({
   maxRememberedHashes: z.number().int().min(1).default(1024),
   /** Transactions waiting in the mempool. */
   mempoolSize: z.number().int().min(1).default(10_000),
+  /** Bytes buffered across all connections (frames arriving, send buffers); past it: BUFFER_BUDGET_EXCEEDED. */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
   /** Bytes the mempool holds (each transaction's JCS encoding). */
   mempoolBytes: z
     .number()

@@ -169,6 +169,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         maxInboundPerHost: config.limits.maxInboundPerHost,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         frameTimeoutMs: config.limits.frameTimeoutMs,
+        maxBufferedBytes: config.limits.maxBufferedBytes,
         logger: options.logger.child({ component: 'transport' }),
       })
     return new ChronosNode(
