@@ -22,9 +22,12 @@ export class RawPeer {
 
   /** Our end, as the node sees it (kept: a closed socket forgets it). */
   readonly localAddress: string
+  /** The node's end. */
+  readonly remoteAddress: string
 
   private constructor(readonly socket: Socket) {
     this.localAddress = `${socket.localAddress}:${socket.localPort}`
+    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`
     socket.on('data', (chunk) => {
       try {
         this.decoder.push(chunk, (message) => this.received.push(message))
