@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, maxPossibleHeight, readNetworkParams } from '@chronos/codec'
+import { type Block, readNetworkParams } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
@@ -12,9 +12,6 @@ import { Mempool } from './mempool.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
-
-/** Rounds in a row production may sit out while sync follows a claimed longer chain. */
-const MAX_SKIPPED_ROUNDS = 2
 
 export interface ChronosNodeOptions {
   config: NodeConfig
@@ -67,7 +64,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly gossip: GossipEngine
   private stopping: Promise<void> | undefined
   private producing: boolean
-  private skippedRounds = 0
 
   private constructor(
     readonly config: NodeConfig,
@@ -146,7 +142,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       maxOrphanCandidates: limits.maxOrphanCandidates,
       maxRefusedHashes: limits.maxRefusedHashes,
       onOrphan: (peer) => this.sync.hint(peer),
-      produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
+      // Production never waits on what a peer claims (issue 10 item 6): a Status is a claim,
+      // and a liar's height would stop us for good. On a stale head our candidate simply loses;
+      // sync replaces the chain when a better one is actually served.
+      produce: (context) => (this.producing ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
     })
@@ -242,29 +241,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         rttMs: peer.outbound?.rttMs,
       })),
     }
-  }
-
-  /**
-   * Whether to sit this round out: sync is downloading a longer chain that a
-   * peer claims (our candidate would be on a stale head). A claim alone never
-   * stops production (issue 10 item 6): a height no chain can have yet is
-   * ignored, and we skip at most `MAX_SKIPPED_ROUNDS` rounds in a row, so a
-   * peer that claims and never serves costs at most that many of our blocks.
-   */
-  private behind(): boolean {
-    if (!this.sync.syncing) return this.skipped(false)
-    const height = this.store.height()
-    const possible = maxPossibleHeight(this.now(), this.store.params)
-    const claim = this.peers.readyPeers().some((peer) => {
-      const claimed = peer.status?.height ?? 0
-      return claimed > height && claimed <= possible
-    })
-    return this.skipped(claim && this.skippedRounds < MAX_SKIPPED_ROUNDS)
-  }
-
-  private skipped(skip: boolean): boolean {
-    this.skippedRounds = skip ? this.skippedRounds + 1 : 0
-    return skip
   }
 
   private observe(): void {

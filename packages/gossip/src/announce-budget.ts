@@ -3,7 +3,8 @@
  * docs/LIMITS.md): each unknown hash we take up costs a store lookup, a
  * GET_BLOCK and a fetch record, so they are counted per announcer and in
  * total, and reset when the round changes. Past either bound an
- * announcement is declined (answered BLOCK_KNOWN, nothing tracked).
+ * announcement is declined (answered BLOCK_KNOWN at the round's end,
+ * nothing tracked).
  */
 export class AnnounceBudget {
   private round = Number.NEGATIVE_INFINITY

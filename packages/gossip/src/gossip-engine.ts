@@ -105,7 +105,12 @@ export interface GossipOptions {
   maxOrphanCandidates?: number
   /** Blocks held while the round's pick is being appended. Default 256. */
   maxHeldWhileConfirming?: number
-  /** Unknown announced hashes taken up (store lookup, GET_BLOCK) per announcer per round. Default 64. */
+  /**
+   * Unknown announced hashes taken up (store lookup, GET_BLOCK) per announcer
+   * per round. Default 64. Past it (or past the round's total) an
+   * announcement is answered BLOCK_KNOWN when the round ends, which throttles
+   * the announcer's connection to its pending-answer cap per round.
+   */
   maxAnnouncesPerPeer?: number
   /** Unknown announced hashes taken up across all announcers per round. Default 2048. */
   maxAnnouncesPerRound?: number
@@ -150,7 +155,7 @@ export interface GossipEvents {
   held: [block: Block, info: { from: string | undefined; reason: HoldReason }]
   /** A pick that won but was not broadcast: the round's relay bound was spent. */
   relaySuppressed: [block: Block, round: number]
-  /** An announcement past the announcer's or the round's budget: answered BLOCK_KNOWN untracked. */
+  /** An announcement past the announcer's or the round's budget: answered BLOCK_KNOWN at the round's end, untracked. */
   announceDeclined: [hash: string, info: { from: string | undefined }]
   /** Our own candidate, produced at the start of `round`. */
   produced: [block: Block, round: number]
@@ -195,6 +200,8 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   private readonly exempt: (block: Block) => boolean
   private phase: RoundPhase<Arrival> = { kind: 'open', round: openRound(Number.NEGATIVE_INFINITY) }
   private future: Arrival[] = []
+  /** Answers to announcements past the budget, released at the round's end (bounded by each session's pending answers). */
+  private declined: (() => void)[] = []
   private timer: NodeJS.Timeout | undefined
   private stopped = true
   private unsubscribeHead: (() => void) | undefined
@@ -280,6 +287,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     this.stopped = true
     clearTimeout(this.timer)
     this.unsubscribeHead?.()
+    this.releaseDeclined()
     this.fetches.stop()
     this.orphans.clear()
   }
@@ -436,12 +444,21 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     // Charged before the store lookup: that lookup is the spend the budget bounds.
     if (!this.budget.take(source ?? '', this.phase.round.number)) {
       this.emit('announceDeclined', hash, { from: source })
-      return 'known'
+      // Declined, and answered only when the round ends: answers on a connection go out in
+      // order, so the flooder's session fills its pending answers and stops being read. Its
+      // own flood is what waits; no other announcer's answer is held (item 11).
+      return new Promise((resolve) => this.declined.push(() => resolve('known')))
     }
     if (await this.store.has(hash)) return 'known'
     this.emit('announced', hash, { from: source })
     if (!source) return 'wanted'
     return this.fetches.announce(hash, source)
+  }
+
+  private releaseDeclined(): void {
+    const declined = this.declined
+    this.declined = []
+    for (const answer of declined) answer()
   }
 
   /** NEW_BLOCK to √m of the peers that lack it, NEW_BLOCK_HASH to the others. */
@@ -511,6 +528,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       confirmable: pick !== undefined && isConfirmable(pick, now, this.store.params),
     })
     this.orphans.pruneBefore(this.phase.round.number)
+    this.releaseDeclined()
     const confirm = effects.find((e) => e.type === 'confirm')
     let replay: readonly Arrival[] = []
     if (confirm) {

@@ -220,17 +220,23 @@ describe('GossipEngine', () => {
     expect(reasons.at(-1)).toBe('KNOWN')
   })
 
-  it('declines announcements past the per-announcer budget without looking them up (item 10)', async () => {
+  it('declines announcements past the per-announcer budget, answering them at the round end (item 10)', async () => {
     const { gossip } = await gossipNode([], { maxAnnouncesPerPeer: 5 })
     const session = { peerAddress: undefined } as unknown as ServerSession
     let declined = 0
     gossip.on('announceDeclined', () => declined++)
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        gossip.handlers.newBlockHash(i.toString(16).padStart(64, '0'), session),
+    const answers: string[] = []
+    const pending = Array.from({ length: 20 }, (_, i) =>
+      Promise.resolve(gossip.handlers.newBlockHash(i.toString(16).padStart(64, '0'), session)).then(
+        (a) => void answers.push(a),
       ),
     )
-    expect(answers.filter((a) => a === 'wanted')).toHaveLength(5)
+    await Promise.all(pending.slice(0, 5))
+    expect(answers).toEqual(['wanted', 'wanted', 'wanted', 'wanted', 'wanted'])
     expect(declined).toBe(15)
+    // The declined ones are answered (BLOCK_KNOWN) only when the round ends: here, at stop.
+    gossip.stop()
+    await Promise.all(pending)
+    expect(answers.filter((a) => a === 'known')).toHaveLength(15)
   })
 })

@@ -2,6 +2,7 @@
 // and reports what the node did. `expected` is what PROTOCOL.md requires
 // (close with a stable reason code, or drop the message and stay open).
 // Outcomes are read from typed close reasons and gossip events, never log text.
+import { randomBytes } from 'node:crypto'
 import { type Block, createBlock, createGenesis } from '@chronos/codec'
 import type { HostileContext } from './harness.js'
 import { closeCode } from './observed-transport.js'
@@ -78,7 +79,7 @@ export function blockOutcome(
 
 /** Whether the node still answers on this connection: a SHAKEHAND gets its answer. */
 export async function stillAnswers(ctx: HostileContext, peer: RawPeer): Promise<boolean> {
-  peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+  peer.send({ code: 'SHAKEHAND', data: ctx.status(peer.claimed ? { address: peer.claimed } : {}) })
   return (await peer.next('SHAKEHAND')) !== undefined
 }
 
@@ -125,8 +126,7 @@ export function blockOnHead(
   })
 }
 
-export const randomHash = () =>
-  Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('')
+export const randomHash = () => randomBytes(32).toString('hex')
 
 /** A well-formed block `ahead` heights above the head, on a parent nobody has. */
 function orphan(ctx: HostileContext, ahead: number, tag: string) {

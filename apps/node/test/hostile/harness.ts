@@ -1,7 +1,7 @@
 // One real node (TCP on loopback, LevelDB in a temp dir) set up for hostile inputs, with the
 // handles a case needs: raw connections in both directions and the typed reason of each close.
 import type { Block } from '@chronos/codec'
-import { type CloseInfo, tcpTransport } from '@chronos/transport'
+import { BufferBudget, type CloseInfo, tcpTransport } from '@chronos/transport'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../../src/index.js'
 import { tempDir } from '../network.js'
@@ -32,6 +32,8 @@ export interface HostileNodeOptions {
 
 export interface HostileNode {
   node: ChronosNode
+  /** The node's transport budget of bytes buffered across connections. */
+  budget: BufferBudget
   context: HostileContext
   stop(): Promise<void>
 }
@@ -62,6 +64,7 @@ export async function hostileNode(options: HostileNodeOptions): Promise<HostileN
       limits,
     },
   )
+  const budget = new BufferBudget(config.limits.maxBufferedBytes)
   const transport = new ObservedTransport(
     tcpTransport({
       maxBodyBytes: config.limits.maxBodyBytes,
@@ -69,7 +72,7 @@ export async function hostileNode(options: HostileNodeOptions): Promise<HostileN
       maxInboundPerHost: config.limits.maxInboundPerHost,
       idleTimeoutMs: config.limits.idleTimeoutMs,
       frameTimeoutMs: config.limits.frameTimeoutMs,
-      maxBufferedBytes: config.limits.maxBufferedBytes,
+      bufferBudget: budget,
     }),
   )
   const node = await ChronosNode.open({
@@ -98,10 +101,12 @@ export async function hostileNode(options: HostileNodeOptions): Promise<HostileN
       return status
     },
     async open(openOptions = {}) {
-      nextPort++
+      // Taken now: opens run concurrently, and each must claim its own address.
+      const address = `127.0.0.1:${++nextPort}`
       const peer = await RawPeer.connect(node.address, openOptions.local)
+      peer.claimed = address
       if (openOptions.handshake) {
-        peer.send({ code: 'SHAKEHAND', data: context.status() })
+        peer.send({ code: 'SHAKEHAND', data: context.status({ address }) })
         if (!(await peer.next('SHAKEHAND'))) throw new Error('handshake refused')
       }
       return peer
@@ -118,6 +123,7 @@ export async function hostileNode(options: HostileNodeOptions): Promise<HostileN
   }
   return {
     node,
+    budget,
     context,
     async stop() {
       await node.stop()

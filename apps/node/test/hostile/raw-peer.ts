@@ -24,6 +24,8 @@ export class RawPeer {
   readonly localAddress: string
   /** The node's end. */
   readonly remoteAddress: string
+  /** The Status address this peer claims (set by whoever opened it). */
+  claimed: string | undefined
 
   private constructor(readonly socket: Socket) {
     this.localAddress = `${socket.localAddress}:${socket.localPort}`
