@@ -171,7 +171,7 @@ export interface GossipEvents {
 
 interface Arrival {
   block: Block
-  from: string | undefined
+  from: Peer | undefined
 }
 
 /**
@@ -192,7 +192,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   private readonly fetches: FetchTracker
   private readonly remembered: KnownSet
   private readonly refused: KnownSet
-  private readonly orphans: OrphanPool<string | undefined>
+  private readonly orphans: OrphanPool<Peer | undefined>
   private readonly budget: AnnounceBudget
   private readonly rules: RoundRules
   private readonly maxFutureBlocks: number
@@ -247,7 +247,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       screenBlock: (header, session) => this.screen(header, this.peerOf(session)),
     }
     this.peers.on('disconnect', (peer) => {
-      if (!peer.connected) this.fetches.forget(peer.address)
+      if (!peer.connected) this.fetches.forget(peer.id)
     })
   }
 
@@ -336,7 +336,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     this.fetches.arrived(hash)
     if (this.phase.kind === 'confirming') {
       // Its parent is likely the pick being appended: consider it once that is our head.
-      this.apply({ type: 'arrived', item: { block, from: source } })
+      this.apply({ type: 'arrived', item: { block, from } })
       return
     }
     if (block.block_header.timestamp - this.now() > MAX_CLOCK_AHEAD_MS)
@@ -346,7 +346,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     if (round < current) return this.refuse(block, source, 'LATE')
     if (round > current) {
       if (this.future.length >= this.maxFutureBlocks) return this.drop(block, source, 'FUTURE_FULL')
-      this.future.push({ block, from: source })
+      this.future.push({ block, from })
       return
     }
     const head = this.store.head()
@@ -357,7 +357,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       ) {
         // Section 7: hold it while sync fetches the parent; considered once the parent is our head.
         if (this.phase.round.number === round) {
-          this.orphans.hold(block, source, round)
+          this.orphans.hold(block, from, round)
           this.emit('held', block, { from: source, reason: 'ORPHAN' })
         } else this.drop(block, source, 'ORPHAN')
         if (source) this.options.onOrphan?.(source, block)
@@ -365,11 +365,12 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       }
       return this.drop(block, source, 'NOT_ON_HEAD')
     }
-    this.consider(block, head, source)
+    this.consider(block, head, from)
   }
 
   /** `block` is of the current round and extends `head`: check it there and offer it to the round. */
-  private consider(block: Block, head: Block, source: string | undefined): void {
+  private consider(block: Block, head: Block, from: Peer | undefined): void {
+    const source = from?.address
     const check = checkValidOnParent(block, head, this.store.params)
     if (!check.ok) {
       this.refuse(block, source, 'INVALID_ON_PARENT')
@@ -399,10 +400,13 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
           this.emit('relaySuppressed', effect.block, phase.round.number)
           break
         case 'held':
-          this.emit('held', effect.item.block, { from: effect.item.from, reason: 'CONFIRMING' })
+          this.emit('held', effect.item.block, {
+            from: effect.item.from?.address,
+            reason: 'CONFIRMING',
+          })
           break
         case 'hold-full':
-          this.drop(effect.item.block, effect.item.from, 'HOLD_FULL')
+          this.drop(effect.item.block, effect.item.from?.address, 'HOLD_FULL')
           break
         case 'empty':
           this.emit('empty', effect.round)
@@ -442,7 +446,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     if (this.seen(hash)) return 'known'
     const source = from?.address
     // Charged before the store lookup: that lookup is the spend the budget bounds.
-    if (!this.budget.take(source ?? '', this.phase.round.number)) {
+    if (!this.budget.take(from?.id ?? '', this.phase.round.number)) {
       this.emit('announceDeclined', hash, { from: source })
       // Declined, and answered only when the round ends: answers on a connection go out in
       // order, so the flooder's session fills its pending answers and stops being read. Its
@@ -451,8 +455,8 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     }
     if (await this.store.has(hash)) return 'known'
     this.emit('announced', hash, { from: source })
-    if (!source) return 'wanted'
-    return this.fetches.announce(hash, source)
+    if (!from) return 'wanted'
+    return this.fetches.announce(hash, from.id)
   }
 
   private releaseDeclined(): void {
@@ -464,7 +468,8 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   /** NEW_BLOCK to √m of the peers that lack it, NEW_BLOCK_HASH to the others. */
   private broadcast(block: Block): void {
     const hash = block.block_header.hash
-    const targets = this.peers.readyPeers().filter((peer) => !peer.known.has(hash))
+    // Observers are not relaying nodes: they are left out of m (section 9).
+    const targets = this.peers.relayPeers().filter((peer) => !peer.known.has(hash))
     const fullBlock = this.fullBlockPeers(targets.length)
     chooseFirst(targets, fullBlock, this.random)
     targets.forEach((peer, i) => {
@@ -501,9 +506,10 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     this.emit('dropped', block, { from, reason })
   }
 
+  /** The peer behind a session: by its proven key, else its Status address. */
   private peerOf(session: ServerSession): Peer | undefined {
-    const address = session.peerAddress
-    return address === undefined ? undefined : this.peers.get(address)
+    const id = session.peerId
+    return id === undefined ? undefined : this.peers.get(id)
   }
 
   private armTimer(): void {
@@ -551,9 +557,7 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     const held = this.future
     this.future = []
     await this.produce()
-    for (const { block, from } of [...replay, ...held]) {
-      await this.receive(block, from === undefined ? undefined : this.peers.get(from))
-    }
+    for (const { block, from } of [...replay, ...held]) await this.receive(block, from)
   }
 
   private async produce(): Promise<void> {
