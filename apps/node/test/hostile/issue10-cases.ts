@@ -12,7 +12,7 @@ import { closeOutcome, randomHash, sendMany, stillAnswers } from './cases.js'
 import type { HostileNode, HostileNodeOptions } from './harness.js'
 import { closeCode } from './observed-transport.js'
 import { HonestProber, type ProbeReport, rssMb } from './prober.js'
-import { frameOf, jsonFrame, type RawPeer } from './raw-peer.js'
+import { frameOf, jsonFrame, RawPeer } from './raw-peer.js'
 import { unhandledRejections } from './rejection-guard.js'
 
 export type Owner = 'hostile' | 'lead' | 'sync' | 'codec'
@@ -195,10 +195,10 @@ export const issue10Cases: Item10Case[] = [
       )
       const height = node.store.height()
       const peer = await ctx.open({ handshake: true })
-      const ended = roundEnded(node)
       peer.write(frameOf(wire))
-      await ended
-      const info = await ctx.closeOf(peer, 1_000)
+      // The close (if any) first; then a round end, by which a taken block would be confirmed.
+      const closed = await closeOutcome(ctx, peer)
+      await roundEnded(node)
       const unchanged = node.store.height() === height
       // The height it would have taken: a peer must still be served there.
       const reader = await ctx.open({ handshake: true })
@@ -210,7 +210,7 @@ export const issue10Cases: Item10Case[] = [
       reader.close()
       peer.close()
       return {
-        observed: `${info ? `close ${closeCode(info)}` : 'open'}, store ${unchanged ? 'unchanged' : 'changed'}, PULL ${answered ? 'answered' : 'unanswered'}`,
+        observed: `${closed}, store ${unchanged ? 'unchanged' : 'changed'}, PULL ${answered ? 'answered' : 'unanswered'}`,
         figure: `wire ${mib(Buffer.byteLength(wire))} -> JCS ${mib(blockEnvelopeBytes(block))} (limit ${mib(ctx.maxBodyBytes)})`,
       }
     },
@@ -725,7 +725,23 @@ export const issue10Cases: Item10Case[] = [
       })
       const { node, context: ctx } = hostile
       env.probe(hostile)
-      for (let i = 0; i < 4; i++) keepAlive(ctx, await ctx.dialedBy())
+      // Each attacker connects in, claiming a Status address where its own server listens: the
+      // node dials it back (as the issue's 16 servers were), and the server answers beats only.
+      for (let i = 0; i < 4; i++) {
+        const { address, accepted } = await RawPeer.listen()
+        const client = await ctx.open()
+        client.send({ code: 'SHAKEHAND', data: ctx.status({ address }) })
+        const server = await Promise.race([
+          accepted,
+          new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000)),
+        ])
+        env.defer(() => client.close())
+        if (!server) continue
+        await server.next('SHAKEHAND', 5_000)
+        keepAlive(ctx, server)
+        env.defer(() => server.close())
+      }
+      await whenPeers(node, () => node.peers.readyPeers().length >= 4)
       const newcomer = await env.peerNode({ genesis: node.store.genesis, peers: [node.address] })
       const gossiped = new Promise<boolean>((resolve) => {
         newcomer.gossip.on('candidate', (_b, info) => info.from !== undefined && resolve(true))
@@ -787,13 +803,18 @@ export const issue10Cases: Item10Case[] = [
       const { node, context: ctx } = hostile
       env.probe(hostile)
       const real = await env.peerNode({ genesis, peers: [node.address] })
-      await whenPeers(node, () => (node.peers.get(real.address)?.inbound.size ?? 0) > 0)
+      // Peers are keyed by proven key now: find the real one by the address it listens on.
+      const realPeer = () => node.peers.peers().find((p) => p.address === real.address)
+      await whenPeers(node, () => (realPeer()?.inbound.size ?? 0) > 0)
+      // The impostors claim its address too: count only the real peer's own connections.
+      const realId = realPeer()!.id
       let closes = 0
-      node.peers.on('disconnect', (peer) => void (peer.address === real.address && closes++))
+      node.peers.on('disconnect', (peer) => void (peer.id === realId && closes++))
       for (let i = 0; i < 33; i++) {
         const impostor = await ctx.open()
         impostor.send({ code: 'SHAKEHAND', data: ctx.status({ address: real.address }) })
-        await impostor.next('SHAKEHAND')
+        // A node may answer, or refuse the claim: either way it must not cost the real peer.
+        await impostor.next('SHAKEHAND', 2_000)
         impostor.close()
       }
       await stillAnswers(ctx, await ctx.open({ handshake: true }))
