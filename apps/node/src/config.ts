@@ -72,7 +72,7 @@ export const limitsSchema = z.strictObject({
   /** Unknown announced hashes taken up per announcer per round (past it: BLOCK_KNOWN, untracked). */
   maxAnnouncesPerPeer: z.number().int().min(1).default(64),
   /** Unknown announced hashes taken up across all announcers per round. */
-  maxAnnouncesPerRound: z.number().int().min(1).default(2048),
+  maxAnnouncesPerRound: z.number().int().min(1).default(1024),
   /** Current-round candidates held while sync fetches their parent. */
   maxOrphanCandidates: z.number().int().min(0).default(32),
   /** Hashes of refused blocks remembered so a replay costs no verification. */

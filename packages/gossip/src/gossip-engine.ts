@@ -112,7 +112,7 @@ export interface GossipOptions {
    * the announcer's connection to its pending-answer cap per round.
    */
   maxAnnouncesPerPeer?: number
-  /** Unknown announced hashes taken up across all announcers per round. Default 2048. */
+  /** Unknown announced hashes taken up across all announcers per round. Default 1024 (each costs a store lookup). */
   maxAnnouncesPerRound?: number
   /** Priority of two candidates on one parent, < 0 when a ranks higher. Default: the codec's rule for the store's network. */
   compare?: (a: Block, b: Block) => number
@@ -142,7 +142,7 @@ export const GOSSIP_DEFAULTS = {
   maxOrphanCandidates: 32,
   maxHeldWhileConfirming: 256,
   maxAnnouncesPerPeer: 64,
-  maxAnnouncesPerRound: 2048,
+  maxAnnouncesPerRound: 1024,
 } as const
 
 export interface GossipEvents {
