@@ -219,10 +219,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       maxOrphanCandidates: limits.maxOrphanCandidates,
       maxRefusedHashes: limits.maxRefusedHashes,
       onOrphan: (peer) => this.sync.hint(peer),
-      // Production never waits on what a peer claims (issue 10 item 6): a Status is a claim,
-      // and a liar's height would stop us for good. On a stale head our candidate simply loses;
-      // sync replaces the chain when a better one is actually served.
-      produce: (context) => (this.producing ? produce(context) : undefined),
+      // Production waits only on a claim sync has not refuted (issue 10 item 6): never on a lie.
+      produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
     })
@@ -344,6 +342,14 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         rttMs: peer.outbound?.rttMs,
       })),
     }
+  }
+
+  /**
+   * A peer's possible, not yet refuted claim of a longer chain: our
+   * candidate would be on a stale head. Sync decides (a lie never stops production).
+   */
+  private behind(): boolean {
+    return this.sync.behind()
   }
 
   private observe(): void {
