@@ -12,6 +12,7 @@ import {
   isConfirmable,
   MAX_UINT,
   roundOf,
+  roundStart,
 } from '@chronos/codec'
 import { apiAddress, type ChronosNode, startApi } from '../../src/index.js'
 import { makeGenesis, type startNode } from '../network.js'
@@ -112,13 +113,18 @@ function paddedBlock(parent: Block, timestamp: number, bytes: number, tag: strin
   })
 }
 
-/** A current-round block on the node's head. */
-function onHead(node: ChronosNode, tag: string, transactions: Block['transactions'] = [{ tag }]) {
+/** A block on the node's head, of the current round (or at `timestamp`). */
+function onHead(
+  node: ChronosNode,
+  tag: string,
+  transactions: Block['transactions'] = [{ tag }],
+  timestamp = Date.now(),
+) {
   const head = node.store.head()
   return createBlock({
     height: head.block_header.height + 1,
     prevHash: head.block_header.hash,
-    timestamp: Math.max(Date.now(), head.block_header.timestamp + 1),
+    timestamp: Math.max(timestamp, head.block_header.timestamp + 1),
     producer: `hostile-${tag}`,
     transactions,
   })
@@ -194,7 +200,10 @@ export const issue10Cases: Item10Case[] = [
       const { node, context: ctx } = hostile
       env.probe(hostile)
       const count = Math.floor((ctx.maxBodyBytes * 0.9) / 5)
-      const block = onHead(node, 'poison', [{ n: Array.from({ length: count }, () => 1e20) }])
+      // Stamped early in the next round: building and sending it may take a while under load,
+      // and a block that turned late would be screened out (dropped, rightly) before verification.
+      const next = roundStart(node.gossip.currentRound + 1, node.store.params) + 1
+      const block = onHead(node, 'poison', [{ n: Array.from({ length: count }, () => 1e20) }], next)
       // JSON.stringify writes 1e20 as 100000000000000000000; the attacker writes it short.
       const wire = JSON.stringify({ code: 'NEW_BLOCK', data: block }).replaceAll(
         '100000000000000000000',
