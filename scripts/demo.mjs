@@ -99,7 +99,9 @@ const bridgeArgs = [
   join(root, 'apps/bridge/src/cli.ts'),
 ]
 bridgeArgs.push('--listen', `127.0.0.1:${bridgePort}`)
-for (const node of nodes) bridgeArgs.push('--node', `${node.p2p}@${node.api}`)
+for (const node of nodes) bridgeArgs.push('--node', `${node.name}=${node.p2p}@${node.api}`)
+// The page's history (recent blocks, events) survives a bridge restart.
+bridgeArgs.push('--data', join(dir, 'bridge'))
 const bridgeLog = openSync(join(dir, 'bridge.log'), 'a')
 const bridge = spawn(process.execPath, bridgeArgs, {
   cwd: root,

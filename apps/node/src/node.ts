@@ -107,6 +107,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   /** Addresses learned by peer exchange (undefined when it is off). */
   readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
+  private started = false
   private producing: boolean
 
   private constructor(
@@ -262,7 +263,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         maxBufferedBytes: config.limits.maxBufferedBytes,
         logger: options.logger.child({ component: 'transport' }),
       })
-    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
+    const now =
+      options.now ?? (config.clockOffsetMs ? () => Date.now() + config.clockOffsetMs : Date.now)
+    return new ChronosNode(config, store, options.logger, transport, now, {
       ...options,
       identity,
       producerKey,
@@ -278,6 +281,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     await this.addressBook?.load()
     await this.peers.start()
     this.gossip.start()
+    this.started = true
     this.logger.info(
       {
         address: this.peers.address,
@@ -290,6 +294,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       },
       'node started',
     )
+  }
+
+  /** Where the node is in its life, for health checks: serving only while `running`. */
+  get lifecycle(): 'created' | 'running' | 'stopping' {
+    if (this.stopping) return 'stopping'
+    return this.started ? 'running' : 'created'
   }
 
   /** Stops production, closes every connection, then the store. Idempotent. */
