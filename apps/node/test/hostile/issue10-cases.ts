@@ -766,6 +766,9 @@ export const issue10Cases: Item10Case[] = [
         env.defer(() => server.close())
       }
       await whenPeers(node, () => node.peers.readyPeers().length >= 4)
+      // A new outbound peer is protected from eviction for its first 30 s (evictionGraceMs):
+      // the issue's attackers held their slots long before the newcomer came.
+      await new Promise((resolve) => setTimeout(resolve, 31_000))
       const newcomer = await env.peerNode({ genesis: node.store.genesis, peers: [node.address] })
       const gossiped = new Promise<boolean>((resolve) => {
         newcomer.gossip.on('candidate', (_b, info) => info.from !== undefined && resolve(true))
