@@ -7,6 +7,7 @@ import {
   transactionSchema,
 } from '@chronos/codec'
 import { healthStatusCode, nodeHealth, parseSyncingStatus } from './health.js'
+import type { MempoolRefusal } from './mempool.js'
 import type { ChronosNode } from './node.js'
 
 /**
@@ -16,6 +17,13 @@ import type { ChronosNode } from './node.js'
  * (curl then reports "Empty reply from server").
  */
 const DRAIN_MS = 5_000
+
+/** How the API answers each mempool refusal. */
+const REFUSALS: Record<MempoolRefusal, [status: number, error: string]> = {
+  FULL: [503, 'MEMPOOL_FULL'],
+  DUPLICATE: [409, 'DUPLICATE'],
+  TOO_LARGE: [413, 'TRANSACTION_TOO_LARGE'],
+}
 
 function send(response: ServerResponse, status: number, body: unknown, type = 'application/json') {
   const text = type === 'application/json' ? `${JSON.stringify(body)}\n` : String(body)
@@ -120,10 +128,10 @@ async function postTransaction(
     })
   const result = node.mempool.add(parsed.transaction)
   node.metrics.mempool.set(node.mempool.size)
-  if ('refused' in result)
-    return send(response, result.refused === 'FULL' ? 503 : 409, {
-      error: result.refused === 'FULL' ? 'MEMPOOL_FULL' : 'DUPLICATE',
-    })
+  if ('refused' in result) {
+    const [status, error] = REFUSALS[result.refused]
+    return send(response, status, { error })
+  }
   return send(response, 202, { id: result.id })
 }
 

@@ -60,6 +60,30 @@ export const limitsSchema = z.strictObject({
     .int()
     .min(256)
     .default(64 * 1024),
+  /** Bytes buffered across all connections (frames arriving, send buffers); past it: BUFFER_BUDGET_EXCEEDED. */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
+  /** Bytes the mempool holds (each transaction's JCS encoding). */
+  mempoolBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024),
+  /** Picks of one round relayed (PROTOCOL.md section 7); our own and in-turn blocks are exempt. */
+  maxRelaysPerRound: z.number().int().min(1).default(16),
+  /** Longest an answer to NEW_BLOCK_HASH is held while another announcer delivers. */
+  maxAnnounceHoldMs: z.number().int().min(0).default(200),
+  /** Unknown announced hashes taken up per announcer per round (past it: BLOCK_KNOWN, untracked). */
+  maxAnnouncesPerPeer: z.number().int().min(1).default(64),
+  /** Unknown announced hashes taken up across all announcers per round. */
+  maxAnnouncesPerRound: z.number().int().min(1).default(1024),
+  /** Current-round candidates held while sync fetches their parent. */
+  maxOrphanCandidates: z.number().int().min(0).default(32),
+  /** Hashes of refused blocks remembered so a replay costs no verification. */
+  maxRefusedHashes: z.number().int().min(1).default(4096),
   /** Transactions per produced block. */
   maxBlockTransactions: z.number().int().min(0).default(1_000),
   /** A connection that sends nothing for this long is closed (IDLE_TIMEOUT); 0 disables. */

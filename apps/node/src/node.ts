@@ -144,7 +144,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const params = store.params
     const producerKey = options.producerKey ?? options.identity
     const { limits } = config
-    this.mempool = new Mempool(limits.mempoolSize)
+    this.mempool = new Mempool({
+      maxTransactions: limits.mempoolSize,
+      maxBytes: limits.mempoolBytes,
+      // A transaction that could not fit in any block would wait forever (1 KiB: header and envelope).
+      maxTransactionBytes: limits.maxBodyBytes - 1024,
+    })
     const child = (component: string): Logger => childLogger(logger, { component })
     const book = config.peerExchange
       ? new AddressBook(
@@ -199,6 +204,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       name: () => (permissioned ? producerKey!.publicKey : this.address),
       mempool: this.mempool,
       maxTransactions: limits.maxBlockTransactions,
+      maxBodyBytes: limits.maxBodyBytes,
       txRate: config.txRate,
       roundMs: store.params.roundMs,
     })
@@ -220,7 +226,14 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       maxCandidates: limits.maxCandidates,
       maxFutureBlocks: limits.maxFutureBlocks,
       maxRememberedHashes: limits.maxRememberedHashes,
+      maxRelaysPerRound: limits.maxRelaysPerRound,
+      maxAnnounceHoldMs: limits.maxAnnounceHoldMs,
+      maxAnnouncesPerPeer: limits.maxAnnouncesPerPeer,
+      maxAnnouncesPerRound: limits.maxAnnouncesPerRound,
+      maxOrphanCandidates: limits.maxOrphanCandidates,
+      maxRefusedHashes: limits.maxRefusedHashes,
       onOrphan: (peer) => this.sync.hint(peer),
+      // Production waits only on a claim sync has not refuted (issue 10 item 6): never on a lie.
       produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
@@ -313,6 +326,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         maxInboundPerHost: config.limits.maxInboundPerHost,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         frameTimeoutMs: config.limits.frameTimeoutMs,
+        maxBufferedBytes: config.limits.maxBufferedBytes,
         logger: childLogger(options.logger, { component: 'transport' }),
       })
     const now =
@@ -418,7 +432,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     return { height: this.store.height(), round: this.gossip.currentRound, peers, observers }
   }
 
-  /** A ready peer reports a longer chain: our candidate would be on a stale head. */
   /**
    * A peer's possible, not yet refuted claim of a longer chain: our
    * candidate would be on a stale head. Sync decides (a lie never stops production).
