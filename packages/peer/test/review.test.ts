@@ -121,4 +121,41 @@ describe("review: a hostile peer that claims another node's Status address", () 
     expect(info.reason).not.toBe(R.DUPLICATE_CONNECTION)
     attacker.close()
   })
+
+  it('forgets when it last asked a peer GET_PEERS once the peer is gone (the `asked` table is keyed by peer ids)', async () => {
+    const a = await startManager({
+      addressBook: new AddressBook(),
+      limits: { statusIntervalMs: 50, peerExchangeIntervalMs: 60_000 },
+    })
+    for (let cycle = 0; cycle < 5; cycle++) {
+      // A listener of the attacker's: offers `peers`, answers one GET_PEERS, then hangs up on us.
+      let asked!: () => void
+      const wasAsked = new Promise<void>((resolve) => (asked = resolve))
+      const listener = await tcpTransport().listen('127.0.0.1:0', (server) => {
+        server.on('message', (m: Message) => {
+          if (m.code === 'SHAKEHAND')
+            server.send({
+              code: 'SHAKEHAND',
+              data: { ...status(listener.address), features: ['peers'] },
+            })
+          if (m.code === 'GET_PEERS') {
+            server.send({ code: 'PEERS', data: [] })
+            server.close()
+            asked()
+          }
+        })
+      })
+      const address = listener.address
+      const inbound = await claim(a, address)
+      await wasAsked
+      // Our outbound closed first; the peer lives on through its inbound connection, then that goes too.
+      while (a.get(address)?.outbound) await nextEvent(a, 'disconnect')
+      inbound.close()
+      while (a.get(address)) await nextEvent(a, 'disconnect')
+      await listener.close()
+    }
+    expect(a.peers()).toEqual([])
+    // Private, read for the review only: one entry per peer that ever came and went.
+    expect((Reflect.get(a, 'asked') as Map<string, number>).size).toBe(0)
+  })
 })
