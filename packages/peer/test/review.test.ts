@@ -158,4 +158,44 @@ describe("review: a hostile peer that claims another node's Status address", () 
     // Private, read for the review only: one entry per peer that ever came and went.
     expect((Reflect.get(a, 'asked') as Map<string, number>).size).toBe(0)
   })
+
+  it('keeps an outbound slot for an honest newcomer when one host claimed every slot by dialing us (section 11: cap per IP)', async () => {
+    const a = await startManager({ limits: { maxOutbound: 3 } })
+    // Three listeners on one other host (127.0.0.2), each claimed by an inbound connection:
+    // we dial every one back, and the three take every outbound slot.
+    const sybils: Awaited<ReturnType<typeof legacyServerOn>>[] = []
+    const claims: Connection[] = []
+    for (let i = 0; i < 3; i++) {
+      const sybil = await legacyServerOn('127.0.0.2:0')
+      sybils.push(sybil)
+      claims.push(await claim(a, sybil.listener.address))
+      await readyPeer(a, sybil.listener.address)
+    }
+    // An honest newcomer dials us; we try to dial it back on each of its Status beats.
+    const newcomer = await startManager({ peers: [a.address] })
+    await readyPeer(newcomer, a.address)
+    const seen = () => a.get(newcomer.address)
+    let beats = 0
+    let events = 0
+    while (!seen()?.ready && beats < 20 && events++ < 1000) {
+      await nextEvent(a, 'status')
+      if (a.get(newcomer.address)?.status) beats++
+    }
+    expect(seen()?.inbound.size).toBe(1)
+    expect(seen()?.ready).toBe(true)
+    for (const c of claims) c.close()
+    await Promise.all(sybils.map((s) => s.listener.close()))
+  })
 })
+
+/** legacyServer on a chosen address. */
+async function legacyServerOn(address: string) {
+  const received: string[] = []
+  const listener = await tcpTransport().listen(address, (server) => {
+    server.on('message', (m: Message) => {
+      received.push(m.code)
+      if (m.code === 'SHAKEHAND') server.send({ code: 'SHAKEHAND', data: status(listener.address) })
+    })
+  })
+  return { listener, received }
+}
