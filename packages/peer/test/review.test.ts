@@ -186,6 +186,24 @@ describe("review: a hostile peer that claims another node's Status address", () 
     for (const c of claims) c.close()
     await Promise.all(sybils.map((s) => s.listener.close()))
   })
+
+  it('one newcomer costs at most one eviction: an evicted peer does not redial and evict the next (no churn)', async () => {
+    const a = await startManager({ limits: { maxOutbound: 2, evictionGraceMs: 300 } })
+    const others = [
+      await startManager({ peers: [a.address] }),
+      await startManager({ peers: [a.address] }),
+      await startManager({ peers: [a.address] }),
+    ]
+    await readyPeer(a, others[0]!.address)
+    await readyPeer(a, others[1]!.address)
+    let evictions = 0
+    a.on('disconnect', (_, info) => {
+      if (info.reason === R.EVICTED) evictions++
+    })
+    // About 4 s of Status beats from three peers (every 200 ms each): many eviction graces.
+    for (let events = 0; events < 60; events++) await nextEvent(a, 'status')
+    expect(evictions).toBeLessThanOrEqual(1)
+  })
 })
 
 /** legacyServer on a chosen address. */
