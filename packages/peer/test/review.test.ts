@@ -4,7 +4,15 @@ import type { Message } from '@chronos/codec'
 import { type Connection, tcpTransport } from '@chronos/transport'
 import { describe, expect, it } from 'vitest'
 import { AddressBook, PEER_CLOSE_REASONS as R } from '../src/index.js'
-import { closeWhere, nextEvent, readyPeer, receive, startManager, status } from './helpers.js'
+import {
+  block1,
+  closeWhere,
+  nextEvent,
+  readyPeer,
+  receive,
+  startManager,
+  status,
+} from './helpers.js'
 
 /** A raw 1.0 Server: answers every SHAKEHAND with a plain Status (no features), records every code. */
 async function legacyServer() {
@@ -203,6 +211,23 @@ describe("review: a hostile peer that claims another node's Status address", () 
     // About 4 s of Status beats from three peers (every 200 ms each): many eviction graces.
     for (let events = 0; events < 60; events++) await nextEvent(a, 'status')
     expect(evictions).toBeLessThanOrEqual(1)
+  })
+
+  it('does not blame the peer (PROTOCOL_ERROR, a strike) when our own handler throws on a valid block', async () => {
+    const a = await startManager({
+      handlers: {
+        newBlock: () => {
+          throw new Error('our store failed')
+        },
+      },
+    })
+    const penalties: string[] = []
+    a.on('penalty', (id, reason) => penalties.push(`${id} ${reason}`))
+    const client = await claim(a, '127.0.0.1:1')
+    const closed = nextEvent(a, 'disconnect')
+    client.send({ code: 'NEW_BLOCK', data: block1 })
+    const [, info] = await closed
+    expect({ reason: info.reason, penalties }).toEqual({ reason: R.INTERNAL_ERROR, penalties: [] })
   })
 })
 
