@@ -247,7 +247,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         frameTimeoutMs: config.limits.frameTimeoutMs,
         logger: options.logger.child({ component: 'transport' }),
       })
-    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
+    const now =
+      options.now ?? (config.clockOffsetMs ? () => Date.now() + config.clockOffsetMs : Date.now)
+    return new ChronosNode(config, store, options.logger, transport, now, {
       ...options,
       identity,
       producerKey,
