@@ -224,7 +224,7 @@ describe("review: a hostile peer that claims another node's Status address", () 
     const penalties: string[] = []
     a.on('penalty', (id, reason) => penalties.push(`${id} ${reason}`))
     const client = await claim(a, '127.0.0.1:1')
-    const closed = nextEvent(a, 'disconnect')
+    const closed = closeWhere(a)
     client.send({ code: 'NEW_BLOCK', data: block1 })
     const [, info] = await closed
     expect({ reason: info.reason, penalties }).toEqual({ reason: R.INTERNAL_ERROR, penalties: [] })
