@@ -555,7 +555,6 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     })
     session.on('close', (info) => {
       if (peer.outbound === session) peer.outbound = undefined
-      if (!peer.connected) this.asked.delete(peer.id)
       this.afterClose(peer, info)
       if (this.dials.get(dialedAddress) === dial)
         this.transition(dialedAddress, dial, { type: 'lost' })
@@ -646,7 +645,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private afterClose(peer: Peer, info: CloseInfo): void {
     if (info.initiator === 'local' && PENALISED_REASONS.has(info.reason))
       this.penalise(peer.id, info.reason)
-    if (!peer.connected && this.peersById.get(peer.id) === peer) this.peersById.delete(peer.id)
+    if (!peer.connected && this.peersById.get(peer.id) === peer) {
+      // Whichever connection closed last, the peer is gone: so is what we remember of it.
+      this.peersById.delete(peer.id)
+      this.asked.delete(peer.id)
+    }
     this.emit('disconnect', peer, info)
   }
 
