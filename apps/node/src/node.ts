@@ -500,6 +500,14 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.gossip.on('dropped', (_block, info) => m.dropped.inc({ reason: info.reason }))
     this.gossip.on('sent', (info) => m.sent.inc({ kind: info.kind }))
     this.sync.on('done', (result) => {
+      // Blocks sync applied from a peer count as its deliveries too (eviction by merit).
+      if (result.applied)
+        this.peers
+          .peers()
+          .find((p) => p.address === result.peer)
+          ?.credit()
+    })
+    this.sync.on('done', (result) => {
       m.synced.inc(result.applied)
       if (result.applied)
         this.logger.info(

@@ -376,6 +376,8 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       this.refuse(block, source, 'INVALID_ON_PARENT')
       return
     }
+    // A new valid candidate is what a peer is worth: its outbound slot is safe from eviction.
+    from?.credit()
     this.remembered.add(block.block_header.hash)
     const effects = this.apply({
       type: 'candidate',

@@ -236,6 +236,19 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   private receive(message: Message): void {
+    try {
+      this.handle(message)
+    } catch (error) {
+      // Ours, not the peer's (a listener of ours threw): never a strike against the Server.
+      this.context.logger.error(
+        { peer: this.connection.remoteAddress, err: (error as Error).message },
+        'handling a message failed',
+      )
+      if (this.open) this.connection.close(R.INTERNAL_ERROR, error as Error)
+    }
+  }
+
+  private handle(message: Message): void {
     if (!this.open) return
     const expected = this.pending[this.head]
     switch (message.code) {

@@ -6,6 +6,7 @@ import {
   type NetworkParams,
   type NodeKey,
   type PeerEntry,
+  parseAddress,
   type Status,
 } from '@chronos/codec'
 import {
@@ -59,6 +60,12 @@ export interface PeerLimits extends SessionLimits, PenaltyLimits {
   evictionGraceMs: number
   /** Addresses remembered as our own (dialing them reached us). Default 64. */
   maxSelfAddresses: number
+  /**
+   * Outbound connections to one host (IP) that we did not configure: the
+   * addresses we dial back and from the book are peers' claims, and one host
+   * must not take every slot (section 11 caps per IP). Default 8.
+   */
+  maxOutboundPerHost: number
   /** Outbound connections we keep by dialing from the address book (section 13). Default 8. */
   targetOutbound: number
   /** GET_PEERS to one peer at most this often; a Server answers an empty list to one that asks sooner. Default 60 s. */
@@ -82,6 +89,7 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
   meritWindowMs: 5 * 60_000,
   evictionGraceMs: 30_000,
   maxSelfAddresses: 64,
+  maxOutboundPerHost: 8,
   targetOutbound: 8,
   peerExchangeIntervalMs: 60_000,
   reachedWindowMs: 10 * 60_000,
@@ -160,7 +168,14 @@ export interface PeerManagerEvents {
 interface Dial {
   current: DialState
   timer: NodeJS.Timeout | undefined
+  /** Dialed from the address book: reaching it verifies the entry. */
+  fromBook: boolean
 }
+
+const hostOf = (address: string) => parseAddress(address)?.host ?? address
+
+/** At most this many addresses remembered as having held an outbound slot (they may not evict). */
+const MAX_SLOT_HOLDERS = 1_024
 
 /**
  * Owns every connection of a node: listens, dials configured peers and the
@@ -186,6 +201,10 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   /** When each peer identity was last asked GET_PEERS. */
   private readonly asked = new Map<string, number>()
   private readonly book: AddressBook | undefined
+  /** Dial addresses that held an outbound slot: they never evict to get one back (no churn). */
+  private readonly heldSlot = new Set<string>()
+  /** The identity each inbound session's misbehaviour counts against (see penaltyIdOf). */
+  private readonly penaltyIds = new WeakMap<ServerSession, string>()
   private listener: Listener | undefined
   private beat: NodeJS.Timeout | undefined
   private advertised: string | undefined
@@ -320,13 +339,20 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
    * backoff, or it is ourselves. Past the outbound cap, a peer that was not
    * configured dials only if a slot can be taken from one that delivers nothing.
    */
-  connect(address: string, { evict = true }: { evict?: boolean } = {}): void {
+  connect(
+    address: string,
+    { evict = true, fromBook = false }: { evict?: boolean; fromBook?: boolean } = {},
+  ): void {
     if (this.abort.signal.aborted || address === this.address || this.selfAddresses.has(address))
       return
-    const dial = this.dials.get(address) ?? { current: IDLE, timer: undefined }
+    const dial = this.dials.get(address) ?? { current: IDLE, timer: undefined, fromBook }
     if (dial.current.state === 'dialing' || dial.current.state === 'connected' || dial.timer) return
-    if (!this.configured.has(address) && this.outboundCount() >= this.limits.maxOutbound) {
-      if (!evict || !this.evictForNewcomer(address)) return
+    if (!this.configured.has(address)) {
+      if (this.outboundToHost(hostOf(address)) >= this.limits.maxOutboundPerHost) return
+      if (this.outboundCount() >= this.limits.maxOutbound) {
+        // Only a newcomer may evict: a peer that held a slot and lost it waits for a free one.
+        if (!evict || this.heldSlot.has(address) || !this.evictForNewcomer(address)) return
+      }
     }
     this.dials.set(address, dial)
     // A backoff whose timer has fired is due; anything else starts fresh.
@@ -415,16 +441,19 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
    * address); at the threshold the identity is refused for `banMs` and its
    * connections close with BANNED.
    */
-  penalise(id: string, reason: string): void {
+  penalise(id: string, reason: string, earnedOn: 'inbound' | 'outbound' = 'outbound'): void {
     const { strikes, banned } = this.penalties.penalise(id)
     this.logger.warn({ peer: id, reason, strikes }, 'peer penalised')
     this.emit('penalty', id, reason, banned)
     if (!banned) return
     this.logger.warn({ peer: id, reason: R.BANNED, ms: this.limits.banMs }, 'peer banned')
+    // Our own dial reached that Server: a ban earned on an inbound claim of its address does not
+    // close it (a proven key is the peer itself, whichever connection erred).
     const peer = this.peersById.get(id)
-    if (!peer) return
-    peer.outbound?.close(R.BANNED)
-    for (const session of peer.inbound) session.close(R.BANNED)
+    if (peer && (earnedOn === 'outbound' || peer.key === id)) peer.outbound?.close(R.BANNED)
+    for (const other of this.peersById.values())
+      for (const session of other.inbound)
+        if ((this.penaltyIds.get(session) ?? other.id) === id) session.close(R.BANNED)
   }
 
   /** Milliseconds left on a refusal of identity `id`, 0 when not refused. */
@@ -459,6 +488,19 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       dial.timer.unref?.()
     }
     return true
+  }
+
+  /** Outbound connections and dials in flight to addresses on `host` that we did not configure. */
+  private outboundToHost(host: string): number {
+    let count = 0
+    for (const [address, dial] of this.dials)
+      if (
+        (dial.current.state === 'dialing' || dial.current.state === 'connected') &&
+        !this.configured.has(address) &&
+        hostOf(address) === host
+      )
+        count++
+    return count
   }
 
   private outboundCount(): number {
@@ -547,7 +589,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     peer.outbound = session
     peer.outboundSince = this.now()
     this.noteStatus(peer, status)
-    if (!this.configured.has(dialedAddress)) this.book?.verified(dialedAddress, key)
+    // Only our own pick from the book verifies an entry: a dial-back's address was a peer's claim.
+    if (dial.fromBook) this.book?.verified(dialedAddress, key)
+    if (this.heldSlot.size >= MAX_SLOT_HOLDERS)
+      this.heldSlot.delete(this.heldSlot.values().next().value as string)
+    this.heldSlot.add(dialedAddress)
     this.noteReached(peer)
     session.on('status', (next) => {
       this.noteStatus(peer, next)
@@ -599,7 +645,9 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       return
     }
     const id = key ?? address
-    if (this.bannedFor(id) > 0) {
+    const penaltyId = this.penaltyIdOf(session, address, key)
+    this.penaltyIds.set(session, penaltyId)
+    if (this.bannedFor(penaltyId) > 0) {
       session.close(R.BANNED)
       return
     }
@@ -610,17 +658,43 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       return
     }
     const peer = this.peerFor(id, address, key)
-    // A node holds one connection to us; a second one means it restarted and the old one is stale.
-    for (const older of peer.inbound) older.close(R.DUPLICATE_CONNECTION)
+    // A node holds one connection to us; a second one means it restarted and the old one is
+    // stale. Without a proven key that holds only from the same host: from another, it is a
+    // claim of someone else's address, and the newcomer is the one refused.
+    const remote = hostOf(session.connection.remoteAddress)
+    for (const older of peer.inbound) {
+      if (key === undefined && hostOf(older.connection.remoteAddress) !== remote) {
+        session.close(R.DUPLICATE_CONNECTION)
+        return
+      }
+      older.close(R.DUPLICATE_CONNECTION)
+    }
     peer.inbound.add(session)
     this.noteStatus(peer, status)
     session.on('status', (next) => this.noteStatus(peer, next))
     session.once('close', (info) => {
       peer.inbound.delete(session)
-      this.afterClose(peer, info)
+      this.afterClose(peer, info, penaltyId)
     })
+    // Its address is a claim: into the book as one, within its host's quota.
+    this.book?.learn([{ address, ...(key ? { key } : {}) }], `inbound ${remote}`, (a) =>
+      this.isDialable(a),
+    )
     // Dial back the address it advertised: gossip travels only on our own outbound connections.
     if (!peer.outbound) this.connect(address)
+  }
+
+  /**
+   * Whom an inbound session's misbehaviour counts against: its proven key;
+   * else its claimed address when that address is on the host it connects
+   * from; else that claim as made from that host. So erring under another
+   * host's address never gets that address refused (section 10 by address,
+   * 1.1 by key), and our own outbound connection there is never closed for it.
+   */
+  private penaltyIdOf(session: ServerSession, address: string, key: string | undefined): string {
+    if (key !== undefined) return key
+    const from = hostOf(session.connection.remoteAddress)
+    return hostOf(address) === from ? address : `${address} from ${from}`
   }
 
   private peerFor(id: string, address: string, key: string | undefined): Peer {
@@ -642,9 +716,13 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     if (!peer.outbound && peer.inbound.size > 0 && !peer.observer) this.connect(peer.address)
   }
 
-  private afterClose(peer: Peer, info: CloseInfo): void {
+  private afterClose(peer: Peer, info: CloseInfo, inboundPenaltyId?: string): void {
     if (info.initiator === 'local' && PENALISED_REASONS.has(info.reason))
-      this.penalise(peer.id, info.reason)
+      this.penalise(
+        inboundPenaltyId ?? peer.id,
+        info.reason,
+        inboundPenaltyId === undefined ? 'outbound' : 'inbound',
+      )
     if (!peer.connected && this.peersById.get(peer.id) === peer) {
       // Whichever connection closed last, the peer is gone: so is what we remember of it.
       this.peersById.delete(peer.id)

@@ -50,14 +50,23 @@ export class Peer {
     return this.outbound !== undefined || this.inbound.size > 0
   }
 
-  /** Its latest Status lists `feature`. */
+  /**
+   * The latest Status of the Server we dialed lists `feature` (section 13:
+   * "a Server whose latest Status"). An inbound connection's claims never
+   * count: anyone can dial us naming this peer's address.
+   */
   offers(feature: string): boolean {
-    return this.status?.features?.includes(feature) === true
+    return this.outbound?.remoteStatus?.features?.includes(feature) === true
   }
 
-  /** An observer watches the network; it does not relay or produce. */
+  /**
+   * An observer watches the network; it does not relay or produce. Read from
+   * the Server we dialed when there is one, so an inbound claim under this
+   * peer's address cannot take it out of relaying.
+   */
   get observer(): boolean {
-    return this.offers(FEATURE_OBSERVER)
+    const status = this.outbound?.remoteStatus ?? this.status
+    return status?.features?.includes(FEATURE_OBSERVER) === true
   }
 
   /** Gossip or sync got a new block from it. */

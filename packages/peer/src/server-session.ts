@@ -129,6 +129,19 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   }
 
   private receive(message: Message): void {
+    try {
+      this.handle(message)
+    } catch (error) {
+      // Ours, not the peer's: a throw here would reach the transport as PROTOCOL_ERROR, a strike.
+      this.context.logger.error(
+        { peer: this.peerAddress, err: (error as Error).message },
+        'handling a message failed',
+      )
+      if (this.connection.status === 'open') this.connection.close(R.INTERNAL_ERROR, error as Error)
+    }
+  }
+
+  private handle(message: Message): void {
     if (this.closed || this.connection.status !== 'open') return
     if (this.handshake.state === 'awaiting-status' && message.code !== 'SHAKEHAND') {
       this.fail(R.REQUEST_BEFORE_SHAKEHAND, `${message.code} before SHAKEHAND`)

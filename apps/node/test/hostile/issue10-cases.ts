@@ -406,6 +406,8 @@ export const issue10Cases: Item10Case[] = [
       const mempoolBytes = 16 * MiB
       const hostile = await env.node({ preload: 0, limits: { mempoolBytes } })
       const { node } = hostile
+      // A node that does not produce answers 409 NOT_PRODUCING (issue 15): this one does.
+      node.setProducing(true)
       env.probe(hostile)
       const api: Server = await startApi(node, '127.0.0.1:0')
       env.defer(() => api.close())
