@@ -44,7 +44,7 @@ const append = await compareAsync(
   'level batch per block, same bytes',
   rawBatches,
   {
-    rounds: 3,
+    rounds: 7,
     goal: 1.4,
   },
 )

@@ -68,7 +68,7 @@ for (const [name, size, count] of cases) {
       `bare node:net, same bytes`,
       () => viaRawSockets(size, count),
       {
-        rounds: 5,
+        rounds: 7,
         goal: 1.5,
       },
     ),
