@@ -34,6 +34,8 @@ export interface Libp2pNet {
   /** Publishes `bytes` at `producer`; resolves when every node delivered it or `timeoutMs` passed. */
   propagate(producer: number, bytes: Uint8Array, timeoutMs: number): Promise<Delivery>
   meshSizes(): number[]
+  /** Publishes that failed, with why. */
+  failures: string[]
   stop(): Promise<void>
 }
 
@@ -44,6 +46,7 @@ export async function startLibp2pNet(graph: Graph): Promise<Libp2pNet> {
     nodes.map((n) => Number(n.getMultiaddrs()[0]!.toString().split('/tcp/')[1]!.split('/')[0])),
   )
   let copies = 0
+  const failures: string[] = []
   let seen: Map<number, number> | undefined
   let publishedAt = 0
   let onSeen = () => {}
@@ -79,6 +82,7 @@ export async function startLibp2pNet(graph: Graph): Promise<Libp2pNet> {
   return {
     ports,
     meshSizes,
+    failures,
     async propagate(producer, bytes, timeoutMs) {
       seen = new Map([[producer, 0]])
       copies = 0
@@ -91,7 +95,22 @@ export async function startLibp2pNet(graph: Graph): Promise<Libp2pNet> {
         }
       })
       publishedAt = performance.now()
-      await nodes[producer]!.services.pubsub.publish(TOPIC, bytes)
+      try {
+        await nodes[producer]!.services.pubsub.publish(TOPIC, bytes)
+      } catch (error) {
+        // On a starved machine libp2p can lose a node's streams; that block is reported as not
+        // reaching all, with the state of the producer's links.
+        const peers = nodes[producer]!.getConnections().length
+        const subscribers = (nodes[producer]!.services.pubsub as GossipSub).getSubscribers(
+          TOPIC,
+        ).length
+        failures.push(
+          `${(error as Error).message} (producer ${producer}: ${peers} connections, ${subscribers} subscribers)`,
+        )
+        onSeen = () => {}
+        seen = undefined
+        return { seenMs: [], copies: 0 }
+      }
       await all
       const result = { seenMs: [...seen.values()], copies }
       seen = undefined

@@ -68,6 +68,7 @@ for (const size of sizes) {
   say(
     `${size.label}: connected; gossipsub mesh sizes ${Math.min(...libp2p.meshSizes())}-${Math.max(...libp2p.meshSizes())}`,
   )
+  const meshAtStart = libp2p.meshSizes()
   const pairs: {
     chronosMs: number
     gossipMs: number
@@ -154,6 +155,8 @@ for (const size of sizes) {
       bytes_per_node_per_block: Math.round(perNodePerBlock(sent.libp2p)),
       blocks_reaching_all: finite(gossipTimes).length,
     },
+    gossipsub_publish_failures: libp2p.failures,
+    gossipsub_mesh_sizes: { min: Math.min(...meshAtStart), max: Math.max(...meshAtStart) },
     block_bytes: blockBytes,
     blocks: size.blocks,
     round_ms: size.roundMs,
