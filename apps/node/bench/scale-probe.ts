@@ -1,10 +1,24 @@
 import { runPropagation } from './propagation.js'
+
 const RealDate = Date
 const t0 = RealDate.now()
 const nodes = Number(process.env.N ?? 1000)
 const r = await runPropagation({
-  nodes, dials: 4, blocks: Number(process.env.B ?? 5), transactions: 200, roundMs: 1500,
-  latencyMs: 50, jitterMs: 10, bandwidthBytesPerSecond: 12_500_000, seed: 7, flood: false,
-  progress: (l) => console.error(`[${((RealDate.now() - t0) / 1000).toFixed(1)}s] ${l} rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB`),
+  nodes,
+  dials: 4,
+  blocks: Number(process.env.B ?? 5),
+  transactions: 200,
+  roundMs: 1500,
+  latencyMs: 50,
+  jitterMs: 10,
+  bandwidthBytesPerSecond: 12_500_000,
+  seed: 7,
+  flood: false,
+  progress: (l) =>
+    console.error(
+      `[${((RealDate.now() - t0) / 1000).toFixed(1)}s] ${l} rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB`,
+    ),
 })
-console.error(`done in ${((RealDate.now() - t0) / 1000).toFixed(1)}s rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB heap=${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)}MiB reach=${r.reach.length}`)
+console.error(
+  `done in ${((RealDate.now() - t0) / 1000).toFixed(1)}s rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB heap=${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)}MiB reach=${r.reach.length}`,
+)

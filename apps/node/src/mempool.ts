@@ -41,6 +41,9 @@ export class Mempool {
       for (const transaction of block.transactions)
         if (this.waiting.size < this.capacity)
           this.waiting.set(transactionId(transaction), transaction)
+    // An empty pool has nothing to take out: skip hashing every confirmed transaction (most
+    // nodes never hold one; in a 10,000-node simulation this was 9 % of the run).
+    if (this.waiting.size === 0) return
     for (const block of added)
       for (const transaction of block.transactions) this.waiting.delete(transactionId(transaction))
   }

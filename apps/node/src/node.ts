@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
 import { type Block, readNetworkParams } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
-import { PeerManager } from '@chronos/peer'
+import { type BlockVerifier, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
 import type { Logger as PinoLogger } from 'pino'
@@ -24,6 +24,8 @@ export interface ChronosNodeOptions {
   now?: () => number
   /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
   fullBlockPeers?: (peersWithoutBlock: number) => number
+  /** Simulations only: how received blocks' hashes are checked (see PeerManagerOptions.verifyBlock). */
+  verifyBlock?: BlockVerifier
 }
 
 export interface PeerView {
@@ -71,7 +73,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     readonly logger: PinoLogger,
     transport: Transport,
     now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers'>,
+    options: Pick<ChronosNodeOptions, 'fullBlockPeers' | 'verifyBlock'>,
   ) {
     super()
     this.producing = config.produce
@@ -105,6 +107,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
       },
       logger: child('peers'),
+      verifyBlock: options.verifyBlock,
     })
     this.sync = new SyncEngine({
       store,

@@ -185,7 +185,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         }
         const block = message.data
         if (block) {
-          const check = verifyBlockHashes(block)
+          const check = (this.context.verifyBlock ?? verifyBlockHashes)(block)
           if (!check.ok) {
             this.fail(R.MALFORMED_BLOCK, check.message)
             return

@@ -27,6 +27,7 @@ export {
 } from './peer-manager.js'
 export { type ServerHandlers, ServerSession, type ServerSessionEvents } from './server-session.js'
 export {
+  type BlockVerifier,
   DEFAULT_SESSION_LIMITS,
   type SessionContext,
   type SessionLimits,

@@ -13,6 +13,7 @@ import { PENALISED_REASONS, PEER_CLOSE_REASONS as R } from './errors.js'
 import { Peer } from './peer.js'
 import { type ServerHandlers, ServerSession } from './server-session.js'
 import {
+  type BlockVerifier,
   DEFAULT_SESSION_LIMITS,
   type SessionContext,
   type SessionLimits,
@@ -77,6 +78,12 @@ export interface PeerManagerOptions {
   handlers: ServerHandlers
   limits?: Partial<PeerLimits>
   logger?: Logger
+  /**
+   * Recomputes a received block's hashes (default: the codec's
+   * `verifyBlockHashes`). Simulations of many nodes in one process pass one
+   * that remembers the result for a block object shared by all of them.
+   */
+  verifyBlock?: BlockVerifier
 }
 
 export interface PeerManagerEvents {
@@ -129,6 +136,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     this.context = {
       genesisHash: options.chain().genesis,
       logger: this.logger,
+      verifyBlock: options.verifyBlock,
       limits: this.limits,
       localStatus: (opening) => {
         const { genesis, ...chain } = options.chain()

@@ -107,7 +107,7 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
         return
       }
       case 'NEW_BLOCK': {
-        const check = verifyBlockHashes(message.data)
+        const check = (this.context.verifyBlock ?? verifyBlockHashes)(message.data)
         if (!check.ok) {
           this.fail(R.MALFORMED_BLOCK, check.message)
           return

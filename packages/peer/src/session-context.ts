@@ -1,4 +1,4 @@
-import type { Status } from '@chronos/codec'
+import type { Block, Status, WellFormedCheck } from '@chronos/codec'
 import type { Logger } from '@chronos/transport'
 
 /** What a session needs from the node around it. */
@@ -16,7 +16,11 @@ export interface SessionContext {
   genesisHash: string | undefined
   logger: Logger
   limits: SessionLimits
+  /** Recomputes a received block's hashes (NEW_BLOCK, PUSH_BLOCK). Default: the codec's `verifyBlockHashes`. */
+  verifyBlock?: BlockVerifier
 }
+
+export type BlockVerifier = (block: Block) => WellFormedCheck
 
 export interface SessionLimits {
   /** The SHAKEHAND exchange must complete within this. Default 5 s. */
