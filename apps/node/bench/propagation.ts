@@ -214,7 +214,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
       node.peers.on('ready', listener)
       offs.push(() => node.peers.off('ready', listener))
     })
-    nodes.forEach((_, i) => check(i))
+    for (let i = 0; i < nodes.length; i++) check(i)
   })
   collect()
   const connected = process.memoryUsage()
