@@ -20,7 +20,7 @@ const sizes = (process.env.CHRONOS_BENCH_SIZES ?? process.env.CHRONOS_BENCH_NODE
   .map(Number)
 // Fewer blocks at larger sizes keep the run within minutes; each block is measured at every node.
 const blocksFor = (nodes: number) =>
-  env('CHRONOS_BENCH_BLOCKS', nodes <= 200 ? 100 : nodes <= 1000 ? 30 : 10)
+  env('CHRONOS_BENCH_BLOCKS', nodes <= 200 ? 100 : nodes <= 1000 ? 30 : 6)
 const base = {
   dials: 4,
   transactions: 200,
@@ -90,7 +90,7 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
   }
 }
 
-const bySize: Record<string, unknown> = readPrevious()
+const bySize: Record<string, unknown> = {}
 for (const nodes of sizes) {
   const params = { ...base, nodes, blocks: blocksFor(nodes) }
   const ours = await runPropagation({ ...params, flood: false })
@@ -99,19 +99,27 @@ for (const nodes of sizes) {
 }
 
 // Real sockets on loopback with no added latency: this one measures the stack itself, CPU included.
-const overTcp = await runPropagation({
-  ...base,
-  nodes: tcpNodes,
-  blocks: Math.min(blocksFor(200), 30),
-  latencyMs: 0,
-  jitterMs: 0,
-  flood: false,
-  transport: 'tcp',
-})
-const tcpToAll = overTcp.reach.map((r) => r.p100)
-console.log(
-  `\nover TCP (${tcpNodes} nodes, loopback, real clock): p50 to all ${ms(percentile(tcpToAll, 0.5))}, p99 ${ms(percentile(tcpToAll, 0.99))}, ${overTcp.hops} hops`,
-)
+// CHRONOS_BENCH_TCP_NODES=0 skips it (runs of the larger sizes alone keep the last figures).
+const overTcp =
+  tcpNodes === 0
+    ? undefined
+    : await runPropagation({
+        ...base,
+        nodes: tcpNodes,
+        blocks: Math.min(blocksFor(200), 30),
+        latencyMs: 0,
+        jitterMs: 0,
+        flood: false,
+        transport: 'tcp',
+      })
+const tcpToAll = overTcp?.reach.map((r) => r.p100) ?? []
+if (overTcp)
+  console.log(
+    `\nover TCP (${tcpNodes} nodes, loopback, real clock): p50 to all ${ms(percentile(tcpToAll, 0.5))}, p99 ${ms(percentile(tcpToAll, 0.99))}, ${overTcp.hops} hops`,
+  )
+// Sizes and figures not measured this time keep their last entry (read now: other runs may have written).
+const previous = readPrevious()
+Object.assign(bySize, { ...previous.sizes, ...bySize })
 
 // The 200-node figures stay at the top level, where earlier results had them.
 const headline = (bySize['200'] ?? {}) as Record<string, unknown>
@@ -130,24 +138,25 @@ const path = writeResults('propagation', [], {
   },
   clock: 'virtual (memory transport, blocks decoded and verified once per network); real (TCP)',
   sizes: bySize,
-  tcp_30: {
-    p50_time_to_all_ms: percentile(tcpToAll, 0.5),
-    p99_time_to_all_ms: percentile(tcpToAll, 0.99),
-    hops: overTcp.hops,
-    full_blocks_per_node: overTcp.fullBlockDeliveries / tcpNodes,
-    blocks_reaching_all: overTcp.reach.filter((r) => r.reached === tcpNodes).length,
-    blocks_measured: overTcp.reach.length,
-  },
+  tcp_30: overTcp
+    ? {
+        p50_time_to_all_ms: percentile(tcpToAll, 0.5),
+        p99_time_to_all_ms: percentile(tcpToAll, 0.99),
+        hops: overTcp.hops,
+        full_blocks_per_node: overTcp.fullBlockDeliveries / tcpNodes,
+        blocks_reaching_all: overTcp.reach.filter((r) => r.reached === tcpNodes).length,
+        blocks_measured: overTcp.reach.length,
+      }
+    : previous.tcp_30,
 })
 console.log(`\nwrote ${path}`)
 
 /** Entries of sizes measured earlier, so a run of one size does not erase the others. */
-function readPrevious(): Record<string, unknown> {
+function readPrevious(): { sizes?: Record<string, unknown>; tcp_30?: unknown } {
   const file = join(resultsDir, 'propagation.json')
   if (!existsSync(file)) return {}
   try {
-    const previous = JSON.parse(readFileSync(file, 'utf8')) as { sizes?: Record<string, unknown> }
-    return previous.sizes ?? {}
+    return JSON.parse(readFileSync(file, 'utf8'))
   } catch {
     return {}
   }
