@@ -40,14 +40,28 @@ function figures(value: unknown, prefix = ''): [string, number][] {
 }
 
 const table = new Map<string, number[]>()
-const loads: { run: number; before: number; after: number; minutes: number }[] = []
+const loads: {
+  run: number
+  failed: string | undefined
+  before: number
+  after: number
+  minutes: number
+}[] = []
 rmSync(join(resultsDir, 'runs'), { recursive: true, force: true })
 for (let run = 1; run <= runs; run++) {
   const before = machineLoad().loadavg_1m
   const start = Date.now()
   console.error(`agreement: pnpm bench, run ${run} of ${runs}`)
-  execFileSync('pnpm', ['bench'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+  let failed: string | undefined
+  try {
+    execFileSync('pnpm', ['bench'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+  } catch (error) {
+    // Keep what the benchmarks that finished wrote; the table shows what is missing.
+    failed = (error as Error).message.split('\n')[0]
+    console.error(`agreement: run ${run} failed: ${failed}`)
+  }
   loads.push({
+    failed,
     run,
     before,
     after: machineLoad().loadavg_1m,
