@@ -15,7 +15,7 @@ import { memoryNetwork, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
-import { sharedVerifier } from './shared-verifier.js'
+import { sharedBlockChecks } from './shared-block-checks.js'
 import { runSpecModel } from './spec-model.js'
 import { installVirtualTime } from './virtual-time.js'
 
@@ -108,7 +108,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     },
     shareBlocks: p.shareBlocks ?? true,
   })
-  const verifyBlock = network.sharedBlocks ? sharedVerifier(network.sharedBlocks) : undefined
+  const blockChecks = network.sharedBlocks ? sharedBlockChecks(network.sharedBlocks) : undefined
   // Start a few rounds from now so every node is connected before the first block.
   const genesis = createGenesis({
     network: 'propagation',
@@ -166,7 +166,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
         transport: overTcp ? tcpTransport() : network.transport({ host: `n${i}` }),
         db: new MemoryLevel({ valueEncoding: 'utf8' }),
         fullBlockPeers: p.flood ? (m) => m : undefined,
-        verifyBlock: overTcp ? undefined : verifyBlock,
+        blockChecks: overTcp ? undefined : blockChecks,
       }),
     )
   }
