@@ -117,7 +117,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     readonly logger: PinoLogger,
     transport: Transport,
     now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers' | 'identity' | 'producerKey' | 'blockChecks'>,
+    options: Pick<
+      ChronosNodeOptions,
+      'fullBlockPeers' | 'identity' | 'producerKey' | 'blockChecks'
+    >,
   ) {
     super()
     this.producing = config.produce
