@@ -4,13 +4,23 @@
 // Each run's results are kept in bench-results/runs/<n>/; the summary goes to
 // bench-results/agreement.json and stdout (a markdown table, for BENCHMARKS.md).
 //
-//   pnpm --filter @chronos/bench-kit agreement [runs]
+//   pnpm --filter @chronos/bench-kit agreement [runs] [package...]
+//
+// With packages named, each run is `pnpm bench` restricted to them (turbo's
+// --filter), for the benchmarks quick enough to repeat on a loaded machine.
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { machineLoad, median, resultsDir } from './index.js'
 
 const runs = Number(process.argv[2] ?? 3)
+const only = process.argv.slice(3)
+const command: [string, string[]] = only.length
+  ? [
+      'pnpm',
+      ['exec', 'turbo', 'run', 'bench', '--concurrency=1', ...only.map((p) => `--filter=${p}`)],
+    ]
+  : ['pnpm', ['bench']]
 const root = join(resultsDir, '..')
 const TOLERANCE = 0.1
 /** Members that are not figures of the run: settings, raw times, machine state. */
@@ -54,7 +64,7 @@ for (let run = 1; run <= runs; run++) {
   console.error(`agreement: pnpm bench, run ${run} of ${runs}`)
   let failed: string | undefined
   try {
-    execFileSync('pnpm', ['bench'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+    execFileSync(command[0], command[1], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
   } catch (error) {
     // Keep what the benchmarks that finished wrote; the table shows what is missing.
     failed = (error as Error).message.split('\n')[0]
@@ -110,6 +120,7 @@ writeFileSync(
   join(resultsDir, 'agreement.json'),
   `${JSON.stringify(
     {
+      command: [command[0], ...command[1]].join(' '),
       runs: loads,
       tolerance: TOLERANCE,
       agreeing: rows.filter((r) => r.agrees).length,

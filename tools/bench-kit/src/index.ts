@@ -26,6 +26,7 @@ export interface Comparison {
   spread: Spread
   /** Paired rounds measured. */
   rounds: number
+  clock?: BenchClock
   goal?: number
 }
 
@@ -40,7 +41,26 @@ export interface Spread {
 /** Fewer paired rounds than this and a median says little; options asking for fewer are raised to it. */
 export const MIN_ROUNDS = 7
 
+/**
+ * What a round is timed by. `cpu`: this process's CPU time (user + system,
+ * all its threads), which leaves out the time it waited for a core while
+ * others ran; on a shared machine that wait is most of the noise. `wall`:
+ * elapsed time, for work that another process shares (it is not in our CPU
+ * time) or that waits on purpose.
+ */
+export type BenchClock = 'cpu' | 'wall'
+
+const clocks: Record<BenchClock, () => number> = {
+  cpu: () => {
+    const { user, system } = process.cpuUsage()
+    return (user + system) * 1000
+  },
+  wall: () => Number(process.hrtime.bigint()),
+}
+
 export interface CompareOptions {
+  /** Default `cpu`. */
+  clock?: BenchClock
   /** Operations per timed batch (default: enough for ~25 ms). */
   batch?: number
   /** Alternating rounds (default 31, at least MIN_ROUNDS). */
@@ -74,10 +94,10 @@ export const spreadOf = (values: readonly number[]): Spread => ({
 const roundsOf = (requested: number | undefined, fallback: number) =>
   Math.max(MIN_ROUNDS, requested ?? fallback)
 
-function timeBatch(fn: () => unknown, batch: number): number {
-  const start = process.hrtime.bigint()
+function timeBatch(fn: () => unknown, batch: number, clock: () => number = clocks.wall): number {
+  const start = clock()
   for (let i = 0; i < batch; i++) fn()
-  return Number(process.hrtime.bigint() - start) / batch
+  return (clock() - start) / batch
 }
 
 function calibrate(fn: () => unknown, targetMs = 25): number {
@@ -144,17 +164,18 @@ export function compare(
   const batch = options.batch ?? calibrate(baseline)
   const subjectBatch = options.batch ?? calibrate(subject)
   const rounds = roundsOf(options.rounds, 31)
+  const clock = clocks[options.clock ?? 'cpu']
   const samples: Sample[] = []
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
-      const baselineNs = timeBatch(baseline, batch)
-      samples.push({ baselineNs, subjectNs: timeBatch(subject, subjectBatch) })
+      const baselineNs = timeBatch(baseline, batch, clock)
+      samples.push({ baselineNs, subjectNs: timeBatch(subject, subjectBatch, clock) })
     } else {
-      const subjectNs = timeBatch(subject, subjectBatch)
-      samples.push({ subjectNs, baselineNs: timeBatch(baseline, batch) })
+      const subjectNs = timeBatch(subject, subjectBatch, clock)
+      samples.push({ subjectNs, baselineNs: timeBatch(baseline, batch, clock) })
     }
   }
-  return summarise(name, baselineName, samples, options.goal)
+  return { ...summarise(name, baselineName, samples, options.goal), clock: options.clock ?? 'cpu' }
 }
 
 /** Times two asynchronous runs (each one complete workload) against each other. */
@@ -163,26 +184,27 @@ export async function compareAsync(
   subject: () => Promise<unknown>,
   baselineName: string,
   baseline: () => Promise<unknown>,
-  options: { rounds?: number; goal?: number } = {},
+  options: { rounds?: number; goal?: number; clock?: BenchClock } = {},
 ): Promise<Comparison> {
   const rounds = roundsOf(options.rounds, MIN_ROUNDS)
+  const clock = clocks[options.clock ?? 'wall']
   const samples: Sample[] = []
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
-      const baselineNs = await timeOnce(baseline)
-      samples.push({ baselineNs, subjectNs: await timeOnce(subject) })
+      const baselineNs = await timeOnce(baseline, clock)
+      samples.push({ baselineNs, subjectNs: await timeOnce(subject, clock) })
     } else {
-      const subjectNs = await timeOnce(subject)
-      samples.push({ subjectNs, baselineNs: await timeOnce(baseline) })
+      const subjectNs = await timeOnce(subject, clock)
+      samples.push({ subjectNs, baselineNs: await timeOnce(baseline, clock) })
     }
   }
-  return summarise(name, baselineName, samples, options.goal)
+  return { ...summarise(name, baselineName, samples, options.goal), clock: options.clock ?? 'wall' }
 }
 
-async function timeOnce(run: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint()
+async function timeOnce(run: () => Promise<unknown>, clock: () => number): Promise<number> {
+  const start = clock()
   await run()
-  return Number(process.hrtime.bigint() - start)
+  return clock() - start
 }
 
 const formatNs = (ns: number) =>
@@ -254,6 +276,7 @@ export function writeResults(
         subject_ns: Math.round(r.subjectNs),
         baseline_ns: Math.round(r.baselineNs),
         rounds: r.rounds,
+        clock: r.clock ?? null,
         spread: Object.fromEntries(
           Object.entries(r.spread).map(([k, v]) => [k, Number(v.toFixed(3))]),
         ),
