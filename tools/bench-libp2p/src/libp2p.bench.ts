@@ -178,7 +178,7 @@ for (const [label, bytes, count] of [
     () => ours.send(message, count),
     'libp2p stream (noise + yamux), same frames',
     () => theirs.send(message, count),
-    { rounds: 7 },
+    { rounds: 7, clock: 'cpu' },
   )
   await ours.close()
   await theirs.close()
