@@ -32,7 +32,7 @@ export interface ChronosNet {
     producer: number,
     build: (parent: Block, timestamp: number, name: string) => Block,
     roundsAhead?: number,
-  ): { block: Block; run(): Promise<Delivery & { block: Block }> }
+  ): Promise<{ block: Block; run(): Promise<Delivery & { block: Block }> }>
   stop(): Promise<void>
 }
 
@@ -95,13 +95,20 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
   )
   return {
     ports: new Set(ports),
-    prepare(producer, build, roundsAhead = 2) {
-      const parent = nodes[producer]!.store.head()
-      const stale = nodes.filter(
-        (n) => n.store.head().block_header.hash !== parent.block_header.hash,
-      )
-      if (stale.length)
-        throw new Error(`${stale.length} nodes have not confirmed the previous block`)
+    async prepare(producer, build, roundsAhead = 2) {
+      // A node that missed the last block (late on a starved machine) catches up by sync; the
+      // next block waits for that, so every node starts it from the same head.
+      const deadline = Date.now() + 20 * roundMs
+      let parent = nodes[producer]!.store.head()
+      const lagging = () => {
+        parent = nodes[producer]!.store.head()
+        return nodes.filter((n) => n.store.head().block_header.hash !== parent.block_header.hash)
+      }
+      while (lagging().length > 0) {
+        if (Date.now() > deadline)
+          throw new Error(`${lagging().length} nodes did not reach the producer's head`)
+        await sleep(100)
+      }
       const offset = Math.min(50, roundMs / 20)
       const blockFor = (round: number) => ({
         round,

@@ -49,13 +49,13 @@ const sizes: SizeCase[] = [
     label: '16KB',
     bytes: 16 * 1024,
     blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS', 11),
-    roundMs: 1500,
+    roundMs: 4000,
   },
   {
     label: '1MB',
     bytes: 1024 * 1024,
     blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS_1MB', 7),
-    roundMs: 6000,
+    roundMs: 12000,
   },
 ]
 
@@ -82,7 +82,7 @@ for (const size of sizes) {
     const producer = Math.floor(random() * NODES)
     const build = (parent: Parameters<typeof blockOfSize>[1], timestamp: number, name: string) =>
       blockOfSize(size.bytes, parent, timestamp, name, b)
-    const runChronos = () => chronos.prepare(producer, build, 1).run()
+    const runChronos = async () => (await chronos.prepare(producer, build, 1)).run()
     // Chronos builds the block on its head; gossipsub carries those same bytes. When gossipsub
     // goes first, it carries the block Chronos is about to be given.
     let chronosRun: Awaited<ReturnType<typeof runChronos>>
@@ -96,7 +96,7 @@ for (const size of sizes) {
         4 * size.roundMs,
       )
     } else {
-      const { block, run } = chronos.prepare(producer, build)
+      const { block, run } = await chronos.prepare(producer, build)
       gossipRun = await libp2p.propagate(producer, envelopeBytes(block), 4 * size.roundMs)
       chronosRun = await run()
     }
