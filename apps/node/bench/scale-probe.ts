@@ -1,3 +1,4 @@
+// Ad-hoc: one gossip run at N nodes, B blocks (SHARE=0 turns shareBlocks off), for profiling.
 import { runPropagation } from './propagation.js'
 
 const RealDate = Date
@@ -14,11 +15,12 @@ const r = await runPropagation({
   bandwidthBytesPerSecond: 12_500_000,
   seed: 7,
   flood: false,
+  shareBlocks: process.env.SHARE !== '0',
   progress: (l) =>
     console.error(
       `[${((RealDate.now() - t0) / 1000).toFixed(1)}s] ${l} rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB`,
     ),
 })
 console.error(
-  `done in ${((RealDate.now() - t0) / 1000).toFixed(1)}s rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB heap=${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)}MiB reach=${r.reach.length}`,
+  `done in ${((RealDate.now() - t0) / 1000).toFixed(1)}s rss=${(process.memoryUsage().rss / 2 ** 20).toFixed(0)}MiB heap=${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)}MiB reach=${r.reach.length} full_blocks_per_node=${(r.fullBlockDeliveries / nodes).toFixed(3)} model=${(r.model.fullBlockDeliveries / nodes).toFixed(3)}`,
 )

@@ -34,6 +34,13 @@ const SEED = 17
 const say = (line: string) => console.error(`  [${new Date().toISOString().slice(11, 19)}] ${line}`)
 
 installSocketCounter()
+// libp2p leaves some of its own promises unawaited (dial and stream deadlines on a starved machine
+// reject them); noted and carried on, so one lost stream does not lose the run's figures.
+const unhandled: string[] = []
+process.on('unhandledRejection', (error) => {
+  unhandled.push(String((error as Error)?.message ?? error))
+  say(`unhandled rejection (libp2p internals): ${unhandled.at(-1)}`)
+})
 const loadAtStart = machineLoad()
 const graph = randomRegularGraph(NODES, DEGREE, SEED)
 const random = seededRandom(SEED + 1)
@@ -48,7 +55,7 @@ const sizes: SizeCase[] = [
   {
     label: '16KB',
     bytes: 16 * 1024,
-    blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS', 11),
+    blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS', 7),
     roundMs: 4000,
   },
   {
@@ -170,23 +177,30 @@ for (const [label, bytes, count] of [
   ['1MiB', 1024 * 1024, env('CHRONOS_BENCH_LIBP2P_MESSAGES_1MIB', 100)],
 ] as const) {
   say(`throughput ${label}: ${count} messages per round`)
-  const message = messageOfSize(bytes)
-  const ours = await chronosLink()
-  const theirs = await libp2pLink()
-  const row = await compareAsync(
-    `throughput_time_vs_libp2p_${label}`,
-    () => ours.send(message, count),
-    'libp2p stream (noise + yamux), same frames',
-    () => theirs.send(message, count),
-    { rounds: 7, clock: 'cpu' },
-  )
-  await ours.close()
-  await theirs.close()
+  let row: Comparison
+  try {
+    const message = messageOfSize(bytes)
+    const ours = await chronosLink()
+    const theirs = await libp2pLink()
+    row = await compareAsync(
+      `throughput_time_vs_libp2p_${label}`,
+      () => ours.send(message, count),
+      'libp2p stream (noise + yamux), same frames',
+      () => theirs.send(message, count),
+      { rounds: 7, clock: 'cpu' },
+    )
+    await ours.close()
+    await theirs.close()
+  } catch (error) {
+    // A starved machine can time libp2p's set-up out; the propagation figures are still written.
+    throughput[label] = { failed: (error as Error).message }
+    continue
+  }
   rows.push(row)
   throughput[label] = {
     throughput_vs_libp2p: round(1 / row.ratio),
-    chronos_messages_per_s: Math.round(count / (row.subjectNs / 1e9)),
-    libp2p_messages_per_s: Math.round(count / (row.baselineNs / 1e9)),
+    chronos_messages_per_cpu_s: Math.round(count / (row.subjectNs / 1e9)),
+    libp2p_messages_per_cpu_s: Math.round(count / (row.baselineNs / 1e9)),
     messages_per_round: count,
     identity: 'off',
   }
@@ -209,6 +223,7 @@ const path = writeResults('libp2p', rows, {
     diameter_from_0: eccentricity(graph, 0),
   },
   load_at_start: loadAtStart,
+  unhandled_rejections: unhandled,
   stacks: {
     chronos: 'TCP, JSON frames, no encryption, sqrt(m) full blocks + hash announcements',
     libp2p:
