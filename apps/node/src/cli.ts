@@ -118,6 +118,11 @@ program
   .option('--status-interval-ms <n>', 'status beat interval', integer('--status-interval-ms', 50))
   .option('--sync-window <n>', 'PULL_BLOCKs in flight while syncing', integer('--sync-window', 1))
   .option('--mempool-size <n>', 'transactions the mempool holds', integer('--mempool-size', 1))
+  .option(
+    '--clock-offset-ms <ms>',
+    "skew this node's clock by ms (may be negative; for fault tests)",
+    integer('--clock-offset-ms', Number.MIN_SAFE_INTEGER),
+  )
   .action(async (flags: Record<string, unknown>) => {
     const file = flags.config ? readConfigFile(String(flags.config)) : {}
     const limits = Object.fromEntries(
@@ -144,6 +149,7 @@ program
       txRate: flags.txRate,
       api: flags.api,
       logLevel: flags.logLevel,
+      clockOffsetMs: flags.clockOffsetMs,
       limits,
     })
     const logger = createLogger(config.logLevel)

@@ -98,6 +98,11 @@ export const nodeConfigSchema = z.strictObject({
   txRate: z.number().min(0).default(0),
   api: apiAddressSchema.optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * Added to the system clock wherever the node reads the time (rounds,
+   * timestamps, timeliness): skews one node for fault tests. Default 0.
+   */
+  clockOffsetMs: z.number().int().min(-3_600_000).max(3_600_000).default(0),
   limits: limitsSchema.default(limitsSchema.parse({})),
 })
 

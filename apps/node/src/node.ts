@@ -109,6 +109,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   /** Addresses learned by peer exchange (undefined when it is off). */
   readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
+  private started = false
   private producing: boolean
 
   private constructor(
@@ -252,7 +253,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         frameTimeoutMs: config.limits.frameTimeoutMs,
         logger: options.logger.child({ component: 'transport' }),
       })
-    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
+    const now =
+      options.now ?? (config.clockOffsetMs ? () => Date.now() + config.clockOffsetMs : Date.now)
+    return new ChronosNode(config, store, options.logger, transport, now, {
       ...options,
       identity,
       producerKey,
@@ -268,6 +271,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     await this.addressBook?.load()
     await this.peers.start()
     this.gossip.start()
+    this.started = true
     this.logger.info(
       {
         address: this.peers.address,
@@ -280,6 +284,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       },
       'node started',
     )
+  }
+
+  /** Where the node is in its life, for health checks: serving only while `running`. */
+  get lifecycle(): 'created' | 'running' | 'stopping' {
+    if (this.stopping) return 'stopping'
+    return this.started ? 'running' : 'created'
   }
 
   /** Stops production, closes every connection, then the store. Idempotent. */
@@ -335,9 +345,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /**
+   * A peer's possible, not yet refuted claim of a longer chain: our
+   * candidate would be on a stale head. Sync decides (a lie never stops production).
+   */
   private behind(): boolean {
-    const height = this.store.height()
-    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+    return this.sync.behind()
   }
 
   private observe(): void {

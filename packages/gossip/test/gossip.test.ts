@@ -102,39 +102,62 @@ async function gossipNode(peers: string[]) {
   return { store, manager, gossip, orphans }
 }
 
-/** Resolves once every fake peer got either the block or its hash (and, if asked, the block). */
-async function delivered(peers: FakePeer[], hash: string) {
-  for (;;) {
-    const done = peers.every((p) =>
-      p.received.some(
-        (m) =>
-          (m.code === 'NEW_BLOCK' && m.data.block_header.hash === hash) ||
-          (m.code === 'NEW_BLOCK_HASH' && m.data === hash && p.answer === 'BLOCK_KNOWN'),
-      ),
+/**
+ * Resolves once every fake peer got either the block or its hash (and, if asked, the block);
+ * throws after `deadlineMs` naming the peers still waiting.
+ */
+async function delivered(peers: FakePeer[], hash: string, deadlineMs = 10_000) {
+  const has = (p: FakePeer) =>
+    p.received.some(
+      (m) =>
+        (m.code === 'NEW_BLOCK' && m.data.block_header.hash === hash) ||
+        (m.code === 'NEW_BLOCK_HASH' && m.data === hash && p.answer === 'BLOCK_KNOWN'),
     )
-    if (done) return
+  const deadline = Date.now() + deadlineMs
+  while (!peers.every(has)) {
+    if (Date.now() > deadline) {
+      const missing = peers.filter((p) => !has(p)).map((p) => `${p.address} (${p.answer})`)
+      throw new Error(
+        `block ${hash} not delivered within ${deadlineMs} ms to ${missing.join(', ')}`,
+      )
+    }
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
 
 describe('GossipEngine', () => {
   it('sends the block whole to √m peers and its hash to the rest; a GET_BLOCK brings the block', async () => {
-    const peers = await Promise.all(Array.from({ length: 9 }, () => fakePeer('BLOCK_KNOWN')))
-    peers[8]!.answer = 'GET_BLOCK'
+    // Every peer answers an announcement with GET_BLOCK, so each of the six that get
+    // the hash must then get the block itself, after the hash.
+    const peers = await Promise.all(Array.from({ length: 9 }, () => fakePeer('GET_BLOCK')))
     const { gossip, manager } = await gossipNode(peers.map((p) => p.address))
-    const sent: string[] = []
-    gossip.on('sent', (s) => sent.push(s.kind))
+    const sent: { to: string; kind: string }[] = []
+    gossip.on('sent', (s) => sent.push({ to: s.to, kind: s.kind }))
     const block = candidate(genesis, 'me')
+    const hash = block.block_header.hash
     await gossip.receive(block, undefined)
-    expect(gossip.selectedCandidate?.block_header.hash).toBe(block.block_header.hash)
-    const full = sent.filter((k) => k === 'block').length
-    const hashes = sent.filter((k) => k === 'hash').length
-    expect([full, hashes]).toEqual([3, 6])
-    for (const peer of manager.readyPeers())
-      expect(peer.known.has(block.block_header.hash)).toBe(true)
+    expect(gossip.selectedCandidate?.block_header.hash).toBe(hash)
+    const first = sent.slice(0, 9)
+    expect(new Set(first.map((s) => s.to)).size).toBe(9)
+    expect(first.filter((s) => s.kind === 'block')).toHaveLength(3)
+    expect(first.filter((s) => s.kind === 'hash')).toHaveLength(6)
+    for (const peer of manager.readyPeers()) expect(peer.known.has(hash)).toBe(true)
+    await delivered(peers, hash)
+    const announced = peers.filter((p) =>
+      p.received.some((m) => m.code === 'NEW_BLOCK_HASH' && m.data === hash),
+    )
+    expect(announced).toHaveLength(6)
+    for (const p of announced) {
+      const codes = p.received.map((m) => m.code)
+      expect(codes.indexOf('NEW_BLOCK')).toBeGreaterThan(codes.indexOf('NEW_BLOCK_HASH'))
+      const answered = sent.filter((s) => s.to === p.address && s.kind === 'block')
+      expect(answered, `block sent to ${p.address} after its GET_BLOCK`).toHaveLength(1)
+    }
     // Receiving it again changes nothing and sends nothing.
+    const before = sent.length
     await gossip.receive(block, undefined)
-    expect(sent).toHaveLength(9)
+    expect(sent).toHaveLength(before)
+    expect(before).toBe(9 + 6)
   })
 
   it('relays a better candidate but not a worse one, and never back to its sender', async () => {
