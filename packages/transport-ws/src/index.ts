@@ -17,6 +17,7 @@ import {
 import {
   AbstractConnection,
   attemptDial,
+  BUFFER_BUDGET_EXCEEDED,
   type Connection,
   DialError,
   type DialOptions,
@@ -48,7 +49,10 @@ export class WebSocketConnection extends AbstractConnection {
   ) {
     super({ transport: 'ws', direction, localAddress, remoteAddress, options })
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary))
-    ws.on('close', () => this.remoteClosed('REMOTE_CLOSE'))
+    ws.on('close', () => {
+      options.bufferBudget.release(this)
+      this.remoteClosed('REMOTE_CLOSE')
+    })
     ws.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         // ws reports only that the limit was passed, not by how much.
@@ -61,7 +65,10 @@ export class WebSocketConnection extends AbstractConnection {
       }
     })
     const socket = (ws as unknown as { _socket?: Duplex })._socket
-    socket?.on('drain', () => this.bufferShrank())
+    socket?.on('drain', () => {
+      options.bufferBudget.update(this, this.ws.bufferedAmount)
+      this.bufferShrank()
+    })
   }
 
   get bufferedBytes(): number {
@@ -74,6 +81,12 @@ export class WebSocketConnection extends AbstractConnection {
     if (size > this.options.maxBodyBytes)
       throw new FrameTooLargeError(size, this.options.maxBodyBytes)
     this.ws.send(text)
+    // The global budget (issue 10 item 3): ws buffers arriving frames itself, so only sends count.
+    const refused = this.options.bufferBudget.update(this, this.ws.bufferedAmount)
+    if (refused) {
+      this.close(BUFFER_BUDGET_EXCEEDED, refused)
+      throw refused
+    }
   }
 
   protected pauseReading(): void {

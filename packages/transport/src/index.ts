@@ -3,6 +3,11 @@
  * transports. The compliance suite is `@chronos/transport/compliance`.
  */
 export { AbstractConnection, type ConnectionInit } from './abstract-connection.js'
+export {
+  BUFFER_BUDGET_EXCEEDED,
+  BufferBudget,
+  BufferBudgetExceededError,
+} from './buffer-budget.js'
 export { attemptDial, type DialStarter } from './dial-attempt.js'
 export {
   AbortedError,

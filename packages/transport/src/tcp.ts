@@ -9,6 +9,7 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import { AbstractConnection } from './abstract-connection.js'
+import { BUFFER_BUDGET_EXCEEDED } from './buffer-budget.js'
 import { attemptDial } from './dial-attempt.js'
 import { DialError, InvalidAddressError, ListenError } from './errors.js'
 import { InboundConnections } from './inbound-limiter.js'
@@ -54,9 +55,13 @@ export class TcpConnection extends AbstractConnection {
     this.decoder = new FrameDecoder({ maxBodyBytes: options.maxBodyBytes })
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.onData(chunk))
-    socket.on('drain', () => this.bufferShrank())
+    socket.on('drain', () => {
+      this.account()
+      this.bufferShrank()
+    })
     socket.on('error', (error) => this.remoteClosed('TRANSPORT_ERROR', error))
     socket.on('close', () => {
+      options.bufferBudget.release(this)
       clearTimeout(this.graceTimer)
       this.remoteClosed('REMOTE_CLOSE')
     })
@@ -68,6 +73,17 @@ export class TcpConnection extends AbstractConnection {
 
   protected write(message: Message): void {
     this.socket.write(encodeFrame(message, { maxBodyBytes: this.options.maxBodyBytes }))
+    const refused = this.account()
+    if (refused) throw refused
+  }
+
+  /** Reports what this connection holds to the global budget; closes it if that is too much. */
+  private account(): Error | undefined {
+    if (this.status !== 'open') return undefined
+    const held = this.decoder.bufferedBytes + this.socket.writableLength
+    const refused = this.options.bufferBudget.update(this, held)
+    if (refused) this.close(BUFFER_BUDGET_EXCEEDED, refused)
+    return refused
   }
 
   protected pauseReading(): void {
@@ -105,6 +121,7 @@ export class TcpConnection extends AbstractConnection {
       this.close('PROTOCOL_ERROR', error as Error)
       return
     }
+    if (this.account()) return
     this.watchPartialFrame()
   }
 
