@@ -1,21 +1,28 @@
-// `pnpm bench` for propagation: 200 nodes, 8 peers each, 50 ms ± 10 ms
-// one-way latency, 100 blocks of 200 transactions, on virtual time (env
-// overrides for smaller runs); then 30 nodes over real TCP on the real
-// clock. Writes bench-results/propagation.json.
+// `pnpm bench` for propagation: at each size (default 200 and 1,000 nodes;
+// CHRONOS_BENCH_SIZES=200,1000,10000 for all three), 8 peers each, 50 ms ±
+// 10 ms one-way latency, blocks of 200 transactions, on virtual time; then
+// 30 nodes over real TCP on the real clock. Writes bench-results/propagation.json,
+// one entry per size (sizes not run this time keep their last entry).
 //
-// Three baselines from the same run: the ideal (shortest path × link
-// time), flooding (every block whole to every peer, the byte baseline) and
-// the spec model (the best the √m rule allows on this very topology).
-import { writeResults } from '@chronos/bench-kit'
-import { percentile, runPropagation } from './propagation.js'
+// Three baselines from the same run at each size: the ideal (shortest path ×
+// link time), flooding (every block whole to every peer, the byte baseline)
+// and the spec model (the best the √m rule allows on this very topology).
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { machineLoad, resultsDir, writeResults } from '@chronos/bench-kit'
+import { type PropagationResult, percentile, runPropagation } from './propagation.js'
 
 // Progress lines carry wall-clock time; captured now, before virtual time replaces Date.
 const RealDate = Date
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
-const params = {
-  nodes: env('CHRONOS_BENCH_NODES', 200),
+const sizes = (process.env.CHRONOS_BENCH_SIZES ?? process.env.CHRONOS_BENCH_NODES ?? '200,1000')
+  .split(',')
+  .map(Number)
+// Fewer blocks at larger sizes keep the run within minutes; each block is measured at every node.
+const blocksFor = (nodes: number) =>
+  env('CHRONOS_BENCH_BLOCKS', nodes <= 200 ? 100 : nodes <= 1000 ? 30 : 6)
+const base = {
   dials: 4,
-  blocks: env('CHRONOS_BENCH_BLOCKS', 100),
   transactions: 200,
   roundMs: env('CHRONOS_BENCH_ROUND_MS', 1500),
   latencyMs: 50,
@@ -26,82 +33,131 @@ const params = {
     console.error(`  [${new RealDate().toISOString().slice(11, 19)}] ${line}`),
 }
 const tcpNodes = env('CHRONOS_BENCH_TCP_NODES', 30)
-
-const ours = await runPropagation({ ...params, flood: false })
-const flooding = await runPropagation({ ...params, flood: true })
-// Real sockets on loopback with no added latency: this one measures the stack itself, CPU included.
-const overTcp = await runPropagation({
-  ...params,
-  nodes: tcpNodes,
-  blocks: Math.min(params.blocks, 30),
-  latencyMs: 0,
-  jitterMs: 0,
-  flood: false,
-  transport: 'tcp',
-})
-
-const toAll = ours.reach.map((r) => r.p100)
-const floodToAll = flooding.reach.map((r) => r.p100)
-const tcpToAll = overTcp.reach.map((r) => r.p100)
-const modelToAll = ours.model.timeToAll
-const row = {
-  p50_time_to_all_vs_ideal: percentile(toAll, 0.5) / ours.idealMs,
-  p99_time_to_all_vs_ideal: percentile(toAll, 0.99) / ours.idealMs,
-  full_blocks_per_node: ours.fullBlockDeliveries / params.nodes,
-  bytes_vs_flooding: ours.bytes / flooding.bytes,
-  p50_time_to_all_vs_spec_model: percentile(toAll, 0.5) / percentile(modelToAll, 0.5),
-  p99_time_to_all_vs_spec_model: percentile(toAll, 0.99) / percentile(modelToAll, 0.99),
-  full_blocks_vs_spec_model: ours.fullBlockDeliveries / ours.model.fullBlockDeliveries,
-  spec_model_p50_time_to_all_vs_ideal: percentile(modelToAll, 0.5) / ours.idealMs,
-  flooding_p50_time_to_all_vs_ideal: percentile(floodToAll, 0.5) / ours.idealMs,
-}
 const ms = (value: number) => `${value.toFixed(0)} ms`
-console.log(
-  `\npropagation: ${params.nodes} nodes, ${params.blocks} blocks of ${params.transactions} transactions, virtual time`,
-)
-console.log(`  ideal ${ms(ours.idealMs)} (${ours.hops} hops), block ${ours.blockBytes} bytes`)
-console.log(
-  `  time to 50/90/100 %: p50 ${ms(
-    percentile(
-      ours.reach.map((r) => r.p50),
-      0.5,
-    ),
-  )} / ${ms(
-    percentile(
-      ours.reach.map((r) => r.p90),
-      0.5,
-    ),
-  )} / ${ms(percentile(toAll, 0.5))}; p99 to all ${ms(percentile(toAll, 0.99))}`,
-)
-console.log(`  spec model: p50 to all ${ms(percentile(modelToAll, 0.5))}`)
-console.log(`  flooding: p50 to all ${ms(percentile(floodToAll, 0.5))}`)
-console.log(
-  `  over TCP (${tcpNodes} nodes, loopback, real clock): p50 to all ${ms(percentile(tcpToAll, 0.5))}, p99 ${ms(percentile(tcpToAll, 0.99))}, ${overTcp.hops} hops`,
-)
-for (const [key, value] of Object.entries(row))
-  console.log(`  ${key.padEnd(38)} ${value.toFixed(3)}`)
+const r3 = (value: number) => Number(value.toFixed(3))
+
+function summarise(nodes: number, ours: PropagationResult, flooding: PropagationResult) {
+  const toAll = ours.reach.map((r) => r.p100)
+  const floodToAll = flooding.reach.map((r) => r.p100)
+  const modelToAll = ours.model.timeToAll
+  const ratios = {
+    p50_time_to_all_vs_ideal: percentile(toAll, 0.5) / ours.idealMs,
+    p99_time_to_all_vs_ideal: percentile(toAll, 0.99) / ours.idealMs,
+    full_blocks_per_node: ours.fullBlockDeliveries / nodes,
+    bytes_vs_flooding: ours.bytes / flooding.bytes,
+    p50_time_to_all_vs_spec_model: percentile(toAll, 0.5) / percentile(modelToAll, 0.5),
+    p99_time_to_all_vs_spec_model: percentile(toAll, 0.99) / percentile(modelToAll, 0.99),
+    full_blocks_vs_spec_model: ours.fullBlockDeliveries / ours.model.fullBlockDeliveries,
+    spec_model_p50_time_to_all_vs_ideal: percentile(modelToAll, 0.5) / ours.idealMs,
+    flooding_p50_time_to_all_vs_ideal: percentile(floodToAll, 0.5) / ours.idealMs,
+  }
+  console.log(
+    `\npropagation: ${nodes} nodes, ${ours.reach.length} blocks of ${base.transactions} transactions, virtual time`,
+  )
+  console.log(`  ideal ${ms(ours.idealMs)} (${ours.hops} hops), block ${ours.blockBytes} bytes`)
+  console.log(
+    `  time to all: p50 ${ms(percentile(toAll, 0.5))}, p99 ${ms(percentile(toAll, 0.99))}; spec model p50 ${ms(percentile(modelToAll, 0.5))}; flooding p50 ${ms(percentile(floodToAll, 0.5))}`,
+  )
+  const cost = (run: PropagationResult) => ({
+    wall_s: r3(run.wallMs / 1000),
+    setup_wall_s: r3(run.setupWallMs / 1000),
+    cpu_s: r3(run.cpuMs / 1000),
+    simulated_s_per_wall_s: r3(run.simulatedMs / run.wallMs),
+    heap_per_node_bytes: Math.round(run.heapPerNode),
+    rss_per_node_bytes: Math.round(run.rssPerNode),
+  })
+  const costs = { gossip: cost(ours), flooding: cost(flooding) }
+  console.log(
+    `  cost (gossip run): ${costs.gossip.wall_s} s wall for ${r3(ours.simulatedMs / 1000)} s simulated (${costs.gossip.simulated_s_per_wall_s} simulated s per wall s), ${costs.gossip.cpu_s} s CPU, heap ${(ours.heapPerNode / 1024).toFixed(0)} KiB per node`,
+  )
+  for (const [key, value] of Object.entries(ratios))
+    console.log(`  ${key.padEnd(38)} ${value.toFixed(3)}`)
+  return {
+    ...Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, r3(v)])),
+    ideal_ms: ours.idealMs,
+    hops: ours.hops,
+    block_bytes: ours.blockBytes,
+    p50_time_to_all_ms: percentile(toAll, 0.5),
+    spec_model_p50_time_to_all_ms: percentile(modelToAll, 0.5),
+    spec_model_full_blocks_per_node: r3(ours.model.fullBlockDeliveries / nodes),
+    flooding_p50_time_to_all_ms: percentile(floodToAll, 0.5),
+    flooding_full_blocks_per_node: r3(flooding.fullBlockDeliveries / nodes),
+    blocks_measured: ours.reach.length,
+    blocks_reaching_all: ours.reach.filter((r) => r.reached === nodes).length,
+    cost: costs,
+    load_at_end: machineLoad(),
+    measured_at: new Date().toISOString(),
+  }
+}
+
+const bySize: Record<string, unknown> = {}
+for (const nodes of sizes) {
+  const params = { ...base, nodes, blocks: blocksFor(nodes) }
+  const ours = await runPropagation({ ...params, flood: false })
+  const flooding = await runPropagation({ ...params, flood: true })
+  bySize[String(nodes)] = { ...summarise(nodes, ours, flooding), params }
+}
+
+// Real sockets on loopback with no added latency: this one measures the stack itself, CPU included.
+// CHRONOS_BENCH_TCP_NODES=0 skips it (runs of the larger sizes alone keep the last figures).
+const overTcp =
+  tcpNodes === 0
+    ? undefined
+    : await runPropagation({
+        ...base,
+        nodes: tcpNodes,
+        blocks: Math.min(blocksFor(200), 30),
+        latencyMs: 0,
+        jitterMs: 0,
+        flood: false,
+        transport: 'tcp',
+      })
+const tcpToAll = overTcp?.reach.map((r) => r.p100) ?? []
+if (overTcp)
+  console.log(
+    `\nover TCP (${tcpNodes} nodes, loopback, real clock): p50 to all ${ms(percentile(tcpToAll, 0.5))}, p99 ${ms(percentile(tcpToAll, 0.99))}, ${overTcp.hops} hops`,
+  )
+// Sizes and figures not measured this time keep their last entry (read now: other runs may have written).
+const previous = readPrevious()
+Object.assign(bySize, { ...previous.sizes, ...bySize })
+
+// The 200-node figures stay at the top level, where earlier results had them.
+const headline = (bySize['200'] ?? {}) as Record<string, unknown>
+const pick = (key: string) => headline[key]
 const path = writeResults('propagation', [], {
-  ...row,
-  goals: { p50_time_to_all_vs_ideal: 1.5, p99_time_to_all_vs_ideal: 1.5, bytes_vs_flooding: 0.4 },
-  clock: 'virtual (memory transport); real (TCP)',
-  ideal_ms: ours.idealMs,
-  hops: ours.hops,
-  block_bytes: ours.blockBytes,
-  p50_time_to_all_ms: percentile(toAll, 0.5),
-  spec_model_p50_time_to_all_ms: percentile(modelToAll, 0.5),
-  spec_model_full_blocks_per_node: ours.model.fullBlockDeliveries / params.nodes,
-  flooding_p50_time_to_all_ms: percentile(floodToAll, 0.5),
-  flooding_full_blocks_per_node: flooding.fullBlockDeliveries / params.nodes,
-  tcp_30: {
-    p50_time_to_all_ms: percentile(tcpToAll, 0.5),
-    p99_time_to_all_ms: percentile(tcpToAll, 0.99),
-    hops: overTcp.hops,
-    full_blocks_per_node: overTcp.fullBlockDeliveries / tcpNodes,
-    blocks_reaching_all: overTcp.reach.filter((r) => r.reached === tcpNodes).length,
-    blocks_measured: overTcp.reach.length,
+  p50_time_to_all_vs_ideal: pick('p50_time_to_all_vs_ideal'),
+  p99_time_to_all_vs_ideal: pick('p99_time_to_all_vs_ideal'),
+  full_blocks_per_node: pick('full_blocks_per_node'),
+  bytes_vs_flooding: pick('bytes_vs_flooding'),
+  p50_time_to_all_vs_spec_model: pick('p50_time_to_all_vs_spec_model'),
+  goals: {
+    p50_time_to_all_vs_ideal: 1.5,
+    p99_time_to_all_vs_ideal: 1.5,
+    bytes_vs_flooding: 0.4,
+    p50_time_to_all_vs_spec_model: 1.02,
   },
-  blocks_measured: ours.reach.length,
-  blocks_reaching_all: ours.reach.filter((r) => r.reached === params.nodes).length,
-  params,
+  clock: 'virtual (memory transport, blocks decoded and verified once per network); real (TCP)',
+  sizes: bySize,
+  tcp_30: overTcp
+    ? {
+        p50_time_to_all_ms: percentile(tcpToAll, 0.5),
+        p99_time_to_all_ms: percentile(tcpToAll, 0.99),
+        hops: overTcp.hops,
+        full_blocks_per_node: overTcp.fullBlockDeliveries / tcpNodes,
+        blocks_reaching_all: overTcp.reach.filter((r) => r.reached === tcpNodes).length,
+        blocks_measured: overTcp.reach.length,
+      }
+    : previous.tcp_30,
 })
 console.log(`\nwrote ${path}`)
+
+/** Entries of sizes measured earlier, so a run of one size does not erase the others. */
+function readPrevious(): { sizes?: Record<string, unknown>; tcp_30?: unknown } {
+  const file = join(resultsDir, 'propagation.json')
+  if (!existsSync(file)) return {}
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'))
+  } catch {
+    return {}
+  }
+}

@@ -15,6 +15,7 @@ import { memoryNetwork, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
+import { sharedBlockChecks } from './shared-block-checks.js'
 import { runSpecModel } from './spec-model.js'
 import { installVirtualTime } from './virtual-time.js'
 
@@ -38,6 +39,12 @@ export interface PropagationParams {
   transport?: 'memory' | 'tcp'
   /** Memory transport only: `real` runs on the wall clock instead of virtual time. */
   clock?: 'virtual' | 'real'
+  /**
+   * Memory transport only: decode and verify each block once for all nodes
+   * (the network's `shareBlocks`), instead of once per node. What a node
+   * does is the same; default true.
+   */
+  shareBlocks?: boolean
 }
 
 export interface PropagationResult {
@@ -52,7 +59,21 @@ export interface PropagationResult {
   blockBytes: number
   /** The same topology and link conditions under the spec's rule with free CPU (spec-model.ts). */
   model: { timeToAll: number[]; fullBlockDeliveries: number }
+  /** The measured part (first block produced to the last counted): wall-clock and simulated ms. */
+  wallMs: number
+  simulatedMs: number
+  /** CPU time of the process over the measured part, ms (user + system). */
+  cpuMs: number
+  /** Heap and RSS growth per node from before the nodes were opened to all connected, bytes. */
+  heapPerNode: number
+  rssPerNode: number
+  /** Wall-clock ms from opening the first node to all connected. */
+  setupWallMs: number
 }
+
+/** Wall-clock ms that virtual time does not fake. */
+const wallNow = () => Number(process.hrtime.bigint()) / 1e6
+const collect = () => (globalThis as { gc?: () => void }).gc?.()
 
 const silent = pino({ level: 'silent' })
 
@@ -85,7 +106,9 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     onTransmit: (t) => {
       bytes += t.bytes
     },
+    shareBlocks: p.shareBlocks ?? true,
   })
+  const blockChecks = network.sharedBlocks ? sharedBlockChecks(network.sharedBlocks) : undefined
   // Start a few rounds from now so every node is connected before the first block.
   const genesis = createGenesis({
     network: 'propagation',
@@ -94,6 +117,9 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   })
   const random = rng(p.seed)
   const nodes: ChronosNode[] = []
+  collect()
+  const before = process.memoryUsage()
+  const setupStart = wallNow()
   const overTcp = p.transport === 'tcp'
   const addresses = overTcp
     ? await Promise.all(
@@ -140,6 +166,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
         transport: overTcp ? tcpTransport() : network.transport({ host: `n${i}` }),
         db: new MemoryLevel({ valueEncoding: 'utf8' }),
         fullBlockPeers: p.flood ? (m) => m : undefined,
+        blockChecks: overTcp ? undefined : blockChecks,
       }),
     )
   }
@@ -170,16 +197,34 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   for (const node of nodes) await node.start()
   // Measure only once every link is usable both ways: the peers a node dialed and the
   // ones that dialed it (it dials them back); before that the graph is sparser than `links`.
+  // Counted node by node as each fills up: re-checking every node on every event is quadratic,
+  // which at 10,000 nodes costs more than the run itself.
   await new Promise<void>((resolve) => {
-    const check = () => {
-      if (!nodes.every((n, i) => n.peers.readyPeers().length >= links.get(i)!.size)) return
-      for (const node of nodes) node.peers.off('ready', check)
+    const full = new Set<number>()
+    const offs: (() => void)[] = []
+    const check = (i: number) => {
+      if (full.has(i) || nodes[i]!.peers.readyPeers().length < links.get(i)!.size) return
+      full.add(i)
+      if (full.size < nodes.length) return
+      for (const off of offs) off()
       resolve()
     }
-    for (const node of nodes) node.peers.on('ready', check)
-    check()
+    nodes.forEach((node, i) => {
+      const listener = () => check(i)
+      node.peers.on('ready', listener)
+      offs.push(() => node.peers.off('ready', listener))
+    })
+    for (let i = 0; i < nodes.length; i++) check(i)
   })
-  say('all connected; measuring')
+  collect()
+  const connected = process.memoryUsage()
+  const setupWallMs = wallNow() - setupStart
+  say(
+    `all connected in ${(setupWallMs / 1000).toFixed(1)} s, heap ${(connected.heapUsed / 2 ** 20).toFixed(0)} MiB; measuring`,
+  )
+  const wallStart = wallNow()
+  const simulatedStart = performance.now()
+  const cpuStart = process.cpuUsage()
   bytes = 0
   fullBlockDeliveries = 0
   producedAt.clear()
@@ -187,6 +232,9 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   const startHeight = nodes[0]!.store.height()
   await new Promise<void>((resolve) => {
     const off = nodes[0]!.store.onHead(({ head }) => {
+      const done = head.block_header.height - startHeight
+      if (done > 0 && done % Math.max(1, Math.round(p.blocks / 10)) === 0 && done < p.blocks)
+        say(`${done}/${p.blocks} blocks, ${((wallNow() - wallStart) / 1000).toFixed(0)} s`)
       if (head.block_header.height < startHeight + p.blocks) return
       measuring = false
       nodes[0]!.setProducing(false)
@@ -196,6 +244,9 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   })
   // Let the last block finish spreading before counting.
   await new Promise((resolve) => setTimeout(resolve, p.roundMs))
+  const cpu = process.cpuUsage(cpuStart)
+  const wallMs = wallNow() - wallStart
+  const simulatedMs = performance.now() - simulatedStart
   for (const node of nodes) await node.stop()
 
   const reach: PropagationResult['reach'] = []
@@ -239,6 +290,12 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     fullBlockDeliveries: fullBlockDeliveries / producedAt.size,
     blockBytes,
     model: { timeToAll: model.timeToAll, fullBlockDeliveries: model.fullBlocksPerNode * p.nodes },
+    wallMs,
+    simulatedMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    heapPerNode: (connected.heapUsed - before.heapUsed) / p.nodes,
+    rssPerNode: (connected.rss - before.rss) / p.nodes,
+    setupWallMs,
   }
 }
 

@@ -13,7 +13,7 @@ import {
   sealBlock,
 } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
-import { AddressBook, PeerManager } from '@chronos/peer'
+import { AddressBook, type BlockCheckCache, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
 import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
@@ -46,6 +46,8 @@ export interface ChronosNodeOptions {
   identity?: NodeKey
   /** The key produced blocks are sealed with. Default: `config.producerKey`'s file, else the node key. */
   producerKey?: NodeKey
+  /** Simulations only: block checks shared across nodes (see PeerManagerOptions.blockChecks). */
+  blockChecks?: BlockCheckCache
 }
 
 /** `--produce` in a permissioned network with a key the genesis does not list. */
@@ -128,7 +130,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     private readonly now: () => number,
     options: Pick<
       ChronosNodeOptions,
-      'fullBlockPeers' | 'processMetrics' | 'identity' | 'producerKey'
+      'fullBlockPeers' | 'processMetrics' | 'identity' | 'producerKey' | 'blockChecks'
     > & {
       release: () => void
     },
@@ -190,6 +192,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         peerExchangeIntervalMs: limits.peerExchangeIntervalMs,
       },
       logger: child('peers'),
+      blockChecks: options.blockChecks,
     })
     this.sync = new SyncEngine({
       store: timedWrites(store, (seconds) => this.metrics.syncImport.observe(seconds)),

@@ -57,6 +57,7 @@ export {
   type ServerSessionEvents,
 } from './server-session.js'
 export {
+  type BlockCheckCache,
   DEFAULT_SESSION_LIMITS,
   type SessionContext,
   type SessionLimits,

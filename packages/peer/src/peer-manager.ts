@@ -25,6 +25,7 @@ import { Peer } from './peer.js'
 import { DEFAULT_PENALTY_LIMITS, PenaltyBox, type PenaltyLimits } from './penalty-box.js'
 import { type ServerHandlers, ServerSession } from './server-session.js'
 import {
+  type BlockCheckCache,
   DEFAULT_SESSION_LIMITS,
   type SessionContext,
   type SessionLimits,
@@ -150,6 +151,8 @@ export interface PeerManagerOptions {
   addressBook?: AddressBook
   limits?: Partial<PeerLimits>
   logger?: Logger
+  /** Simulations only: block checks shared by nodes that share block objects (see BlockCheckCache). */
+  blockChecks?: BlockCheckCache
   /** Unix ms now. Default Date.now. */
   now?: () => number
 }
@@ -236,6 +239,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       now: this.now,
       logger: this.logger,
       limits: this.limits,
+      blockChecks: options.blockChecks,
       peerExchange: this.book ? (asker) => this.peersFor(asker) : undefined,
       localStatus: (opening) => {
         const { genesis, ...chain } = options.chain()

@@ -37,6 +37,8 @@ export interface SessionContext {
   now(): number
   /** Our PEERS answer (section 13); undefined when we do not offer the feature `peers`. */
   peerExchange: ((asker: ServerSession) => PeerEntry[]) | undefined
+  /** Results of checkBlock kept for reuse (see BlockCheckCache); undefined: every block is checked. */
+  blockChecks?: BlockCheckCache
   logger: Logger
   limits: SessionLimits
 }
@@ -99,11 +101,26 @@ export function checkStatus(status: Status, context: SessionContext): StatusProb
   return undefined
 }
 
+/**
+ * Simulations only: where many nodes in one process receive the very same
+ * immutable block object (the memory network's `shareBlocks`), the check
+ * comes out the same for each of them; a cache shared by those nodes keeps
+ * it. It decides itself which blocks it remembers (`set` may ignore one).
+ */
+export interface BlockCheckCache {
+  get(block: Block): WellFormedCheck | undefined
+  set(block: Block, check: WellFormedCheck): void
+}
+
 /** Well-formed on our network (the codec's one rule), or by hashes alone for an observer. */
 export function checkBlock(block: Block, context: SessionContext): WellFormedCheck {
-  return context.network
+  const cached = context.blockChecks?.get(block)
+  if (cached) return cached
+  const check = context.network
     ? verifyBlock(block, { network: context.network, maxBodyBytes: context.limits.maxBodyBytes })
     : verifyBlockHashes(block)
+  context.blockChecks?.set(block, check)
+  return check
 }
 
 export type { MalformedReason }

@@ -87,7 +87,7 @@ const one = await compareAsync(
   'chain-store append',
   appendDirectly,
   {
-    rounds: 3,
+    rounds: 7,
     goal: 2,
   },
 )
@@ -97,7 +97,7 @@ const four = await compareAsync(
   'chain-store append',
   appendDirectly,
   {
-    rounds: 3,
+    rounds: 7,
     goal: 1.5,
   },
 )

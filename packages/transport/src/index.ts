@@ -28,6 +28,7 @@ export {
   type MemoryNetworkOptions,
   memoryNetwork,
 } from './memory.js'
+export { SharedBlocks } from './shared-blocks.js'
 export { normaliseHost, TcpConnection, TcpTransport, tcpTransport } from './tcp.js'
 export {
   type CloseInfo,

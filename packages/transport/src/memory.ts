@@ -17,6 +17,7 @@ import { AbstractConnection } from './abstract-connection.js'
 import { attemptDial } from './dial-attempt.js'
 import { DialError, InvalidAddressError, ListenError } from './errors.js'
 import { InboundLimiter } from './inbound-limiter.js'
+import { SharedBlocks } from './shared-blocks.js'
 import {
   type Connection,
   type DialOptions,
@@ -50,7 +51,22 @@ export interface MemoryNetworkOptions extends LinkConditions {
    * repeats without depending on timer resolution.
    */
   onTransmit?: (transmission: Transmission) => void
+  /**
+   * Simulations of many nodes in one process: decode each distinct
+   * NEW_BLOCK body once for the whole network and hand every receiver the
+   * same deeply frozen message (see shared-blocks.ts). Off by default; a
+   * number is how many distinct bodies are remembered (`true`: 256).
+   */
+  shareBlocks?: boolean | number
 }
+
+/** How a connection turns messages into bodies and back. */
+interface BodyCodec {
+  encode(message: Message): string
+  decode(body: string): Message
+}
+
+const plainCodec: BodyCodec = { encode: encodeMessage, decode: decodeMessage }
 
 export interface Transmission {
   from: string
@@ -173,6 +189,7 @@ export class MemoryConnection extends AbstractConnection {
     localAddress: string,
     remoteAddress: string,
     options: ResolvedTransportOptions,
+    private readonly codec: BodyCodec = plainCodec,
   ) {
     super({ transport: 'memory', direction, localAddress, remoteAddress, options })
   }
@@ -182,7 +199,7 @@ export class MemoryConnection extends AbstractConnection {
   }
 
   protected write(message: Message): void {
-    const body = encodeMessage(message)
+    const body = this.codec.encode(message)
     const size = utf8Length(body)
     if (size > this.options.maxBodyBytes)
       throw new FrameTooLargeError(size, this.options.maxBodyBytes)
@@ -236,7 +253,7 @@ export class MemoryConnection extends AbstractConnection {
     }
     let message: Message
     try {
-      message = decodeMessage(body)
+      message = this.codec.decode(body)
     } catch (error) {
       this.close('PROTOCOL_ERROR', error as Error)
       return
@@ -286,6 +303,9 @@ export class MemoryNetwork {
   private readonly overrides = new Map<string, LinkConditions>()
   private readonly cut = new Set<string>()
   private readonly open = new Set<MemoryConnection>()
+  private readonly codec: BodyCodec
+  /** The shared blocks, when `shareBlocks` is on (a node's verifier can ask whether a block is one). */
+  readonly sharedBlocks: SharedBlocks | undefined
   private hosts = 0
   private channels = 0
   private ports = 0
@@ -294,6 +314,9 @@ export class MemoryNetwork {
     this.seed = options.seed ?? 1
     this.onTransmit = options.onTransmit
     this.defaults = complete(options)
+    const share = options.shareBlocks
+    this.sharedBlocks = share ? new SharedBlocks(share === true ? 256 : share) : undefined
+    this.codec = this.sharedBlocks ?? plainCodec
   }
 
   /** A transport whose connections originate from `host` (default a fresh name). */
@@ -371,8 +394,8 @@ export class MemoryNetwork {
       )
       return new Error(`connection refused (${refusal})`)
     }
-    const outbound = new MemoryConnection('outbound', fromAddress, address, fromOptions)
-    const inbound = new MemoryConnection('inbound', address, fromAddress, entry.options)
+    const outbound = new MemoryConnection('outbound', fromAddress, address, fromOptions, this.codec)
+    const inbound = new MemoryConnection('inbound', address, fromAddress, entry.options, this.codec)
     const conditions = this.conditions(fromHost, hostOf(address))
     outbound.peer = inbound
     inbound.peer = outbound

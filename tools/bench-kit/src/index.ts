@@ -2,9 +2,14 @@
  * Benchmarks on shared machines: absolute times are noise, ratios against
  * a baseline measured in the same run are not. `compare` alternates
  * baseline and subject batches and reports the median of per-round ratios,
- * so a burst of load hits both sides alike.
+ * so a burst of load hits both sides alike. Each round runs the pair in
+ * the other order than the round before (baseline first, then subject
+ * first), so neither side always runs on a warmer or colder machine.
+ * Every comparison reports its spread: the quartiles and extremes of the
+ * per-round ratios, over at least MIN_ROUNDS rounds.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
+import os, { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -17,27 +22,82 @@ export interface Comparison {
   baselineNs: number
   /** Median over rounds of subject time / baseline time. */
   ratio: number
+  /** The per-round ratios' spread. */
+  spread: Spread
+  /** Paired rounds measured. */
+  rounds: number
+  clock?: BenchClock
   goal?: number
 }
 
+/** Quartiles and extremes of the per-round ratios. */
+export interface Spread {
+  min: number
+  p25: number
+  p75: number
+  max: number
+}
+
+/** Fewer paired rounds than this and a median says little; options asking for fewer are raised to it. */
+export const MIN_ROUNDS = 7
+
+/**
+ * What a round is timed by. `cpu`: this process's CPU time (user + system,
+ * all its threads), which leaves out the time it waited for a core while
+ * others ran; on a shared machine that wait is most of the noise. `wall`:
+ * elapsed time, for work that another process shares (it is not in our CPU
+ * time) or that waits on purpose.
+ */
+export type BenchClock = 'cpu' | 'wall'
+
+const clocks: Record<BenchClock, () => number> = {
+  cpu: () => {
+    const { user, system } = process.cpuUsage()
+    return (user + system) * 1000
+  },
+  wall: () => Number(process.hrtime.bigint()),
+}
+
 export interface CompareOptions {
+  /** Default `cpu`. */
+  clock?: BenchClock
   /** Operations per timed batch (default: enough for ~25 ms). */
   batch?: number
-  /** Alternating rounds (default 31). */
+  /** Alternating rounds (default 31, at least MIN_ROUNDS). */
   rounds?: number
   goal?: number
 }
 
-const median = (values: number[]) => {
+export const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-function timeBatch(fn: () => unknown, batch: number): number {
-  const start = process.hrtime.bigint()
+/** Linear-interpolated quantile (q in [0, 1]) of values. */
+export const quantile = (values: readonly number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  if (sorted.length === 0) return Number.NaN
+  const at = q * (sorted.length - 1)
+  const low = Math.floor(at)
+  const high = Math.min(sorted.length - 1, low + 1)
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low)
+}
+
+export const spreadOf = (values: readonly number[]): Spread => ({
+  min: Math.min(...values),
+  p25: quantile(values, 0.25),
+  p75: quantile(values, 0.75),
+  max: Math.max(...values),
+})
+
+const roundsOf = (requested: number | undefined, fallback: number) =>
+  Math.max(MIN_ROUNDS, requested ?? fallback)
+
+function timeBatch(fn: () => unknown, batch: number, clock: () => number = clocks.wall): number {
+  const start = clock()
   for (let i = 0; i < batch; i++) fn()
-  return Number(process.hrtime.bigint() - start) / batch
+  return (clock() - start) / batch
 }
 
 function calibrate(fn: () => unknown, targetMs = 25): number {
@@ -58,14 +118,35 @@ function summarise(
   samples: Sample[],
   goal?: number,
 ): Comparison {
+  const ratios = samples.map((s) => s.subjectNs / s.baselineNs)
   return {
     name,
     baselineName,
     subjectNs: median(samples.map((s) => s.subjectNs)),
     baselineNs: median(samples.map((s) => s.baselineNs)),
-    ratio: median(samples.map((s) => s.subjectNs / s.baselineNs)),
+    ratio: median(ratios),
+    spread: spreadOf(ratios),
+    rounds: samples.length,
     goal,
   }
+}
+
+/**
+ * A comparison from per-round ratios measured elsewhere (e.g. one simulated
+ * block per round, timed by both stacks): same median and spread rules.
+ */
+export function fromRatios(
+  name: string,
+  baselineName: string,
+  rounds: readonly { subject: number; baseline: number }[],
+  goal?: number,
+): Comparison {
+  return summarise(
+    name,
+    baselineName,
+    rounds.map((r) => ({ subjectNs: r.subject, baselineNs: r.baseline })),
+    goal,
+  )
 }
 
 /** Times two synchronous operations against each other. */
@@ -82,13 +163,19 @@ export function compare(
   }
   const batch = options.batch ?? calibrate(baseline)
   const subjectBatch = options.batch ?? calibrate(subject)
-  const rounds = options.rounds ?? 31
+  const rounds = roundsOf(options.rounds, 31)
+  const clock = clocks[options.clock ?? 'cpu']
   const samples: Sample[] = []
   for (let r = 0; r < rounds; r++) {
-    const baselineNs = timeBatch(baseline, batch)
-    samples.push({ baselineNs, subjectNs: timeBatch(subject, subjectBatch) })
+    if (r % 2 === 0) {
+      const baselineNs = timeBatch(baseline, batch, clock)
+      samples.push({ baselineNs, subjectNs: timeBatch(subject, subjectBatch, clock) })
+    } else {
+      const subjectNs = timeBatch(subject, subjectBatch, clock)
+      samples.push({ subjectNs, baselineNs: timeBatch(baseline, batch, clock) })
+    }
   }
-  return summarise(name, baselineName, samples, options.goal)
+  return { ...summarise(name, baselineName, samples, options.goal), clock: options.clock ?? 'cpu' }
 }
 
 /** Times two asynchronous runs (each one complete workload) against each other. */
@@ -97,21 +184,27 @@ export async function compareAsync(
   subject: () => Promise<unknown>,
   baselineName: string,
   baseline: () => Promise<unknown>,
-  options: { rounds?: number; goal?: number } = {},
+  options: { rounds?: number; goal?: number; clock?: BenchClock } = {},
 ): Promise<Comparison> {
-  const rounds = options.rounds ?? 3
+  const rounds = roundsOf(options.rounds, MIN_ROUNDS)
+  const clock = clocks[options.clock ?? 'wall']
   const samples: Sample[] = []
   for (let r = 0; r < rounds; r++) {
-    const baselineNs = await timeOnce(baseline)
-    samples.push({ baselineNs, subjectNs: await timeOnce(subject) })
+    if (r % 2 === 0) {
+      const baselineNs = await timeOnce(baseline, clock)
+      samples.push({ baselineNs, subjectNs: await timeOnce(subject, clock) })
+    } else {
+      const subjectNs = await timeOnce(subject, clock)
+      samples.push({ subjectNs, baselineNs: await timeOnce(baseline, clock) })
+    }
   }
-  return summarise(name, baselineName, samples, options.goal)
+  return { ...summarise(name, baselineName, samples, options.goal), clock: options.clock ?? 'wall' }
 }
 
-async function timeOnce(run: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint()
+async function timeOnce(run: () => Promise<unknown>, clock: () => number): Promise<number> {
+  const start = clock()
   await run()
-  return Number(process.hrtime.bigint() - start)
+  return clock() - start
 }
 
 const formatNs = (ns: number) =>
@@ -121,15 +214,37 @@ const formatNs = (ns: number) =>
       ? `${(ns / 1e6).toFixed(2)} ms`
       : `${(ns / 1e3).toFixed(1)} µs`
 
+export const formatSpread = ({ spread: s, rounds }: Comparison) =>
+  `${s.p25.toFixed(2)}-${s.p75.toFixed(2)}; ${s.min.toFixed(2)}-${s.max.toFixed(2)}; n=${rounds}`
+
+/** The machine's load when a benchmark ran: 1-minute load average against its cores. */
+export function machineLoad(): { loadavg_1m: number; cores: number } {
+  return { loadavg_1m: Number(loadavg()[0]!.toFixed(2)), cores: availableCores() }
+}
+
+function availableCores(): number {
+  return typeof os.availableParallelism === 'function'
+    ? os.availableParallelism()
+    : os.cpus().length
+}
+
 export function printTable(title: string, rows: Comparison[]): void {
-  console.log(`\n${title}`)
+  const load = machineLoad()
+  console.log(`\n${title}  [load ${load.loadavg_1m} on ${load.cores} cores]`)
   const lines = rows.map((r) => [
     r.name,
     `${formatNs(r.subjectNs)} vs ${formatNs(r.baselineNs)} (${r.baselineName})`,
     r.ratio.toFixed(2),
+    formatSpread(r),
     r.goal === undefined ? '' : r.ratio <= r.goal ? `<= ${r.goal} met` : `<= ${r.goal} MISSED`,
   ])
-  const header = ['key', 'subject vs baseline', 'ratio', 'goal']
+  const header = [
+    'key',
+    'subject vs baseline',
+    'ratio',
+    'spread (quartiles; min-max; rounds)',
+    'goal',
+  ]
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
   for (const line of [header, ...lines])
     console.log(line.map((c, i) => c.padEnd(widths[i]!)).join('  '))
@@ -160,6 +275,11 @@ export function writeResults(
         baseline: r.baselineName,
         subject_ns: Math.round(r.subjectNs),
         baseline_ns: Math.round(r.baselineNs),
+        rounds: r.rounds,
+        clock: r.clock ?? null,
+        spread: Object.fromEntries(
+          Object.entries(r.spread).map(([k, v]) => [k, Number(v.toFixed(3))]),
+        ),
         goal: r.goal ?? null,
       },
     ]),
@@ -168,6 +288,7 @@ export function writeResults(
     ...ratios,
     ...extra,
     details,
+    load: machineLoad(),
     node: process.version,
     measured_at: new Date().toISOString(),
   }
