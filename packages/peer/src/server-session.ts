@@ -51,11 +51,18 @@ type Handshake =
   | { state: 'awaiting-proof'; clientKey: string; transcript: string }
   | { state: 'identified'; key: string | undefined }
 
-/** One answer in FIFO order: still to be produced, being produced, or ready to send. */
-type Answer =
+/**
+ * One answer in FIFO order: still to be produced, being produced, or ready
+ * to send. `holdsBlock` answers (PUSH_BLOCK) are what a Client that stops
+ * reading could make us hold, so only `answerWindow` of them are produced
+ * ahead; the others are small and start at once (a NEW_BLOCK_HASH answer
+ * started late would also record the announcement late).
+ */
+type Answer = { holdsBlock: boolean } & (
   | { state: 'queued'; produce: () => Promise<Message> | Message }
   | { state: 'producing' }
   | { state: 'ready'; message: Message }
+)
 
 /**
  * Our side of an inbound connection: we are the Server. We answer the
@@ -157,10 +164,10 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
         return
       case 'PULL_BLOCK': {
         const height = message.data
-        this.answerLater(async () => ({
-          code: 'PUSH_BLOCK',
-          data: await this.handlers.pull(height),
-        }))
+        this.answerLater(
+          async () => ({ code: 'PUSH_BLOCK', data: await this.handlers.pull(height) }),
+          true,
+        )
         return
       }
       case 'NEW_BLOCK_HASH': {
@@ -296,11 +303,11 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   }
 
   private answer(message: Message): void {
-    this.enqueue({ state: 'ready', message })
+    this.enqueue({ state: 'ready', message, holdsBlock: false })
   }
 
-  private answerLater(produce: () => Promise<Message>): void {
-    this.enqueue({ state: 'queued', produce })
+  private answerLater(produce: () => Promise<Message>, holdsBlock = false): void {
+    this.enqueue({ state: 'queued', produce, holdsBlock })
   }
 
   /** Every answer, ready or not, counts toward `maxPendingAnswers`: behind a slow one they all wait. */
@@ -318,9 +325,18 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   private pump(): void {
     if (this.closed) return
     const window = this.context.limits.answerWindow
-    for (let i = 0; i < this.answers.length && i < window && !this.blocked; i++) {
+    let blocksHeld = 0
+    for (let i = 0; i < this.answers.length; i++) {
       const slot = this.answers[i]!
-      if (slot.state === 'queued') this.start(i, slot.produce)
+      if (slot.state !== 'queued') {
+        if (slot.holdsBlock) blocksHeld++
+        continue
+      }
+      if (!slot.holdsBlock) this.start(i, slot)
+      else if (blocksHeld < window && !this.blocked) {
+        this.start(i, slot)
+        blocksHeld++
+      }
     }
     let sent = 0
     while (!this.blocked && sent < this.answers.length) {
@@ -332,8 +348,8 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
     if (sent) this.answers.splice(0, sent)
     if (this.closed) return
     if (sent && !this.blocked) {
-      // Sending freed window slots: start the next answers.
-      if (this.answers.some((slot, i) => i < window && slot.state === 'queued')) this.pump()
+      // Sending freed window slots: start the next answers that hold a block.
+      if (this.answers.some((slot) => slot.state === 'queued')) this.pump()
     }
     if (
       this.readingPaused &&
@@ -345,8 +361,9 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
     }
   }
 
-  private start(index: number, produce: () => Promise<Message> | Message): void {
-    const slot: Answer = { state: 'producing' }
+  private start(index: number, queued: Extract<Answer, { state: 'queued' }>): void {
+    const { produce, holdsBlock } = queued
+    const slot: Answer = { state: 'producing', holdsBlock }
     this.answers[index] = slot
     this.producing++
     Promise.resolve()
