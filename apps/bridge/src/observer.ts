@@ -1,7 +1,9 @@
 // Our nodes' API shapes: types only, erased at build (the bridge reads the API over HTTP).
+
+import { type Logger, silentLogger } from '@chronos/codec'
 import type { NodeStatus, Observation, ObservationKind } from '@chronos/node'
 import { KnownSet, PeerManager } from '@chronos/peer'
-import { type Logger, silentLogger, type Transport, tcpTransport } from '@chronos/transport'
+import { type Transport, tcpTransport } from '@chronos/transport'
 import type { Reach } from './protocol.js'
 import type { NetworkView } from './view.js'
 

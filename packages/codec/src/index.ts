@@ -39,6 +39,7 @@ export {
   transactionIdBytes,
 } from './hashing.js'
 export { canonicalize } from './jcs.js'
+export { type Logger, silentLogger } from './logger.js'
 export {
   compareChains,
   comparePriority,

@@ -6,9 +6,11 @@ import {
   comparePriority,
   fanout,
   isTimely,
+  type Logger,
   roundEnd,
   roundOf,
   roundStart,
+  silentLogger,
 } from '@chronos/codec'
 import {
   type AnnounceAnswer,
@@ -18,7 +20,6 @@ import {
   type ServerHandlers,
   type ServerSession,
 } from '@chronos/peer'
-import { type Logger, silentLogger } from '@chronos/transport'
 import { FetchTracker } from './fetch-tracker.js'
 
 /** What a producer gets at a round start. */

@@ -1,13 +1,6 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
-import type { Hash, Status } from '@chronos/codec'
-import {
-  type CloseInfo,
-  type Connection,
-  type Listener,
-  type Logger,
-  silentLogger,
-  type Transport,
-} from '@chronos/transport'
+import { type Hash, type Logger, type Status, silentLogger } from '@chronos/codec'
+import type { CloseInfo, Connection, Listener, Transport } from '@chronos/transport'
 import { ClientSession } from './client-session.js'
 import { PENALISED_REASONS, PEER_CLOSE_REASONS as R } from './errors.js'
 import { Peer } from './peer.js'

@@ -1,5 +1,4 @@
-import type { Status } from '@chronos/codec'
-import type { Logger } from '@chronos/transport'
+import type { Logger, Status } from '@chronos/codec'
 
 /** What a session needs from the node around it. */
 export interface SessionContext {

@@ -1,8 +1,14 @@
 import { EventEmitter } from 'node:events'
 import type { ChainStore } from '@chronos/chain-store'
-import { type Block, checkValidOnParent, comparePriority, isTimely } from '@chronos/codec'
+import {
+  type Block,
+  checkValidOnParent,
+  comparePriority,
+  isTimely,
+  type Logger,
+  silentLogger,
+} from '@chronos/codec'
 import { PEER_CLOSE_REASONS, type Peer, type PeerManager } from '@chronos/peer'
-import { type Logger, silentLogger } from '@chronos/transport'
 import { findCommonAncestor } from './ancestor.js'
 import { SyncError } from './errors.js'
 import { ProgressMeter, type SyncProgress } from './progress.js'

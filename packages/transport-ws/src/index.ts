@@ -15,22 +15,24 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import {
-  AbstractConnection,
-  attemptDial,
   type Connection,
   DialError,
   type DialOptions,
   type Direction,
-  InboundConnections,
   InvalidAddressError,
   ListenError,
   type Listener,
-  normaliseHost,
-  type ResolvedTransportOptions,
-  resolveOptions,
   type Transport,
   type TransportOptions,
 } from '@chronos/transport'
+import {
+  AbstractConnection,
+  attemptDial,
+  InboundConnections,
+  normaliseHost,
+  type ResolvedTransportOptions,
+  resolveOptions,
+} from '@chronos/transport/kit'
 import { type RawData, WebSocket, WebSocketServer } from 'ws'
 
 const NORMAL_CLOSURE = 1000
@@ -38,7 +40,14 @@ const NORMAL_CLOSURE = 1000
 const socketAddress = (host: string | undefined, port: number | undefined) =>
   formatAddress(normaliseHost(host), port ?? 0)
 
-export class WebSocketConnection extends AbstractConnection {
+class WebSocketConnection extends AbstractConnection {
+  /**
+   * Called as each message is flushed to the socket. The socket's own
+   * `drain` comes only past its 16 KiB mark, so a lower high-water mark
+   * needs these to learn that the buffer went down.
+   */
+  private readonly flushed = () => this.bufferShrank()
+
   constructor(
     private readonly ws: WebSocket,
     direction: Direction,
@@ -61,7 +70,7 @@ export class WebSocketConnection extends AbstractConnection {
       }
     })
     const socket = (ws as unknown as { _socket?: Duplex })._socket
-    socket?.on('drain', () => this.bufferShrank())
+    socket?.on('drain', this.flushed)
   }
 
   get bufferedBytes(): number {
@@ -73,7 +82,7 @@ export class WebSocketConnection extends AbstractConnection {
     const size = Buffer.byteLength(text)
     if (size > this.options.maxBodyBytes)
       throw new FrameTooLargeError(size, this.options.maxBodyBytes)
-    this.ws.send(text)
+    this.ws.send(text, this.flushed)
   }
 
   protected pauseReading(): void {
@@ -106,7 +115,7 @@ export class WebSocketConnection extends AbstractConnection {
   }
 }
 
-export class WebSocketTransport implements Transport {
+class WebSocketTransport implements Transport {
   readonly name = 'ws'
   private readonly options: ResolvedTransportOptions
 
@@ -164,7 +173,13 @@ export class WebSocketTransport implements Transport {
         socket.destroy()
         return
       }
+      // A failed upgrade never reaches the callback below: give its slot back.
+      let upgraded = false
+      socket.once('close', () => {
+        if (!upgraded) inbound.release(host)
+      })
       wss.handleUpgrade(request, socket, head, (ws) => {
+        upgraded = true
         const connection = new WebSocketConnection(
           ws,
           'inbound',

@@ -1,15 +1,21 @@
 // TCP specifics the compliance suite cannot express: IPv6, raw bytes from a
 // hostile peer, a frame that never completes, refusal log lines.
 import { connect, type Socket } from 'node:net'
-import { encodeFrame } from '@chronos/codec'
+import { encodeFrame, type Logger } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runTransportCompliance } from '../src/compliance.js'
-import { type Connection, type Listener, type Logger, tcpTransport } from '../src/index.js'
+import { type Connection, type Listener, tcpTransport } from '../src/index.js'
+import { openPartialTcpFrame } from './raw-tcp.js'
 
-runTransportCompliance('tcp (IPv6)', () => ({
-  createTransport: (options) => tcpTransport(options),
-  listenAddress: () => '[::1]:0',
-}))
+runTransportCompliance(
+  'tcp (IPv6)',
+  () => ({
+    createTransport: (options) => tcpTransport(options),
+    listenAddress: () => '[::1]:0',
+    openPartialFrame: openPartialTcpFrame,
+  }),
+  { describe, it, afterEach },
+)
 
 function recordingLogger() {
   const lines: { level: string; object: Record<string, unknown>; message?: string }[] = []
