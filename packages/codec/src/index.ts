@@ -32,11 +32,9 @@ export {
 export {
   computeHeaderHash,
   computeTxRoot,
-  merkleRoot,
   sha256,
   sha256Hex,
   transactionId,
-  transactionIdBytes,
 } from './hashing.js'
 export { canonicalize } from './jcs.js'
 export { type Logger, silentLogger } from './logger.js'

@@ -4,7 +4,7 @@
  * peers identified by their Status address with one bounded known set each,
  * and the PeerManager that dials, accepts, caps, redials and bans.
  */
-export { type AnnounceAnswer, ClientSession, type ClientSessionEvents } from './client-session.js'
+export type { AnnounceAnswer, ClientSession, ClientSessionEvents } from './client-session.js'
 export {
   PEER_CLOSE_REASONS,
   PENALISED_REASONS,
@@ -25,7 +25,7 @@ export {
   type PeerManagerEvents,
   type PeerManagerOptions,
 } from './peer-manager.js'
-export { type ServerHandlers, ServerSession, type ServerSessionEvents } from './server-session.js'
+export type { ServerHandlers, ServerSession, ServerSessionEvents } from './server-session.js'
 export {
   DEFAULT_SESSION_LIMITS,
   type SessionContext,

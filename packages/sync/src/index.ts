@@ -4,10 +4,5 @@
  */
 export { type Ancestor, findCommonAncestor, type PullBlock } from './ancestor.js'
 export { RangeUnavailableError, SyncError, type SyncErrorCode } from './errors.js'
-export { ProgressMeter, type SyncProgress } from './progress.js'
-export {
-  type BlockSource,
-  type Downloaded,
-  RangeDownload,
-} from './range-download.js'
+export type { SyncProgress } from './progress.js'
 export { SyncEngine, type SyncEvents, type SyncOptions, type SyncResult } from './sync-engine.js'
