@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { type Block, createGenesis, MIN_ROUND_MS, readNetworkParams } from '@chronos/codec'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { apiAddress, startApi } from './api.js'
 import { ConfigError, readConfigFile, resolveConfig } from './config.js'
 import { createLogger } from './logger.js'
 import { ChronosNode } from './node.js'
+import { createKeyFile, loadOrCreateKeyFile, NODE_KEY_FILE } from './node-key.js'
 import { createProgressView } from './progress-view.js'
 
 const integer =
@@ -34,13 +36,47 @@ program
     integer('--round-ms', MIN_ROUND_MS),
   )
   .option('--start <ms>', 'network start time G, Unix ms (default: now)', integer('--start'))
-  .action((options: { network: string; roundMs: number; start?: number }) => {
-    const genesis = createGenesis({
-      network: options.network,
-      roundMs: options.roundMs,
-      timestamp: options.start ?? Date.now(),
-    })
-    process.stdout.write(`${JSON.stringify(genesis)}\n`)
+  .option(
+    '--producer <key>',
+    'an authorized producer key, in turn order (repeatable): makes the network permissioned',
+    collect,
+  )
+  .option('--out <file>', 'write the genesis block to this file instead of standard output')
+  .action(
+    (options: {
+      network: string
+      roundMs: number
+      start?: number
+      producer?: string[]
+      out?: string
+    }) => {
+      const genesis = createGenesis({
+        network: options.network,
+        roundMs: options.roundMs,
+        timestamp: options.start ?? Date.now(),
+        ...(options.producer ? { producers: options.producer } : {}),
+      })
+      readNetworkParams(genesis)
+      const text = `${JSON.stringify(genesis)}\n`
+      if (options.out) writeFileSync(options.out, text)
+      else process.stdout.write(text)
+    },
+  )
+
+program
+  .command('key')
+  .description(
+    `print the node's public key (creating <data>/${NODE_KEY_FILE} if missing), or create a key file with --out`,
+  )
+  .option('--data <dir>', 'data directory whose node key to print (created on first use)')
+  .option('--out <file>', 'create a new key file here (mode 0600) and print its public key')
+  .action((options: { data?: string; out?: string }) => {
+    if (!options.data && !options.out)
+      throw new ConfigError('key', ['give --data <dir> or --out <file>'])
+    const key = options.out
+      ? createKeyFile(options.out)
+      : loadOrCreateKeyFile(join(options.data!, NODE_KEY_FILE))
+    process.stdout.write(`${key.publicKey}\n`)
   })
 
 program
@@ -51,8 +87,18 @@ program
   .option('--genesis <file>', 'genesis block file')
   .option('--listen <host:port>', 'where to accept peers')
   .option('--advertise <host:port>', 'the address peers should dial (default: --listen)')
-  .option('--peer <host:port>', 'a peer to stay connected to (repeatable)', collect)
+  .option(
+    '--peer <[key@]host:port>',
+    'a peer to stay connected to (repeatable); key@ pins the key it must prove',
+    collect,
+  )
   .option('--produce', 'pack a candidate block at each round start')
+  .option('--producer-key <file>', 'key file to seal produced blocks with (default: the node key)')
+  .option(
+    '--no-identity',
+    `prove no node key (act as a 1.0 node); default: <data>/${NODE_KEY_FILE}`,
+  )
+  .option('--require-identity', 'refuse peers that prove no node key')
   .option('--tx-rate <n>', 'synthetic transactions per second when producing', integer('--tx-rate'))
   .option('--api <[host:]port>', 'serve the HTTP API (host defaults to 127.0.0.1)')
   .addOption(
@@ -92,6 +138,9 @@ program
       advertise: flags.advertise,
       peers: flags.peer,
       produce: flags.produce,
+      producerKey: flags.producerKey,
+      identity: flags.identity === false ? false : undefined,
+      requireIdentity: flags.requireIdentity,
       txRate: flags.txRate,
       api: flags.api,
       logLevel: flags.logLevel,

@@ -61,6 +61,13 @@ export const limitsSchema = z.strictObject({
   banMs: z.number().int().min(0).default(60_000),
 })
 
+/** A configured peer: `host:port`, or `KEY@host:port` to pin the key it must prove (section 11). */
+const peerSpecSchema = z.string().refine((value) => {
+  const at = value.indexOf('@')
+  if (at >= 0 && !/^[0-9a-f]{64}$/.test(value.slice(0, at))) return false
+  return addressSchema.safeParse(at >= 0 ? value.slice(at + 1) : value).success
+}, 'expected host:port or KEY@host:port (KEY: 64 lowercase hex characters)')
+
 export const nodeConfigSchema = z.strictObject({
   /** Directory for the chain database. */
   data: z.string().min(1),
@@ -69,8 +76,16 @@ export const nodeConfigSchema = z.strictObject({
   listen: addressSchema,
   /** The address peers should dial; defaults to `listen`. */
   advertise: addressSchema.optional(),
-  peers: z.array(addressSchema).default([]),
+  peers: z.array(peerSpecSchema).default([]),
   produce: z.boolean().default(false),
+  /** Prove a node key (kept in `<data>/node-key.json`, created on first start) on every connection. */
+  identity: z.boolean().default(true),
+  /** A separate key file to sign produced blocks with (default: the node key). */
+  producerKey: z.string().min(1).optional(),
+  /** Refuse peers that prove no key (IDENTITY_REQUIRED). */
+  requireIdentity: z.boolean().default(false),
+  /** A producer that is not in turn waits this long into the round before it sends (default: a third of the round). */
+  outOfTurnDelayMs: z.number().int().min(0).optional(),
   /** Synthetic transactions per second packed by a producer. */
   txRate: z.number().min(0).default(0),
   api: apiAddressSchema.optional(),

@@ -11,7 +11,20 @@ export {
 export { createLogger, prettyLine } from './logger.js'
 export { Mempool, type MempoolRefusal } from './mempool.js'
 export { createMetrics, type NodeMetrics } from './metrics.js'
-export { ChronosNode, type ChronosNodeOptions, type NodeStatus, type PeerView } from './node.js'
+export {
+  ChronosNode,
+  type ChronosNodeOptions,
+  type NodeStatus,
+  NotAuthorizedProducerError,
+  type PeerView,
+} from './node.js'
+export {
+  createKeyFile,
+  KeyFileError,
+  loadOrCreateKeyFile,
+  NODE_KEY_FILE,
+  readKeyFile,
+} from './node-key.js'
 export { type Observation, type ObservationKind, ObservationLog } from './observations.js'
 export { createProducer, type ProducerOptions } from './producer.js'
 export { createProgressView, progressBar } from './progress-view.js'

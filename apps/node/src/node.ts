@@ -1,7 +1,16 @@
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { type ChainDatabase, type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, type Logger, readNetworkParams } from '@chronos/codec'
+import {
+  type Block,
+  generateNodeKey,
+  inTurnProducer,
+  isInTurn,
+  type Logger,
+  type NodeKey,
+  readNetworkParams,
+  sealBlock,
+} from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
@@ -10,6 +19,7 @@ import type { Logger as PinoLogger } from 'pino'
 import type { NodeConfig } from './config.js'
 import { Mempool } from './mempool.js'
 import { createMetrics, type NodeMetrics } from './metrics.js'
+import { loadOrCreateKeyFile, NODE_KEY_FILE, readKeyFile } from './node-key.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
 
@@ -24,10 +34,33 @@ export interface ChronosNodeOptions {
   now?: () => number
   /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
   fullBlockPeers?: (peersWithoutBlock: number) => number
+  /** The node key. Default: `<data>/node-key.json` (created on first start) unless `config.identity` is false. */
+  identity?: NodeKey
+  /** The key produced blocks are sealed with. Default: `config.producerKey`'s file, else the node key. */
+  producerKey?: NodeKey
+}
+
+/** `--produce` in a permissioned network with a key the genesis does not list. */
+export class NotAuthorizedProducerError extends Error {
+  readonly code = 'NOT_AUTHORIZED_PRODUCER'
+  constructor(readonly key: string | undefined) {
+    super(
+      key
+        ? `this network is permissioned and key ${key} is not one of its producers (chronos-node genesis --producer)`
+        : 'this network is permissioned: producing needs a listed key (node identity or --producer-key)',
+    )
+  }
 }
 
 export interface PeerView {
+  /** Its identity: the proven key, else its Status address. */
+  id: string
   address: string
+  /** The key it proved (section 11), if any. */
+  key: string | undefined
+  proven: boolean
+  /** An observer (the bridge): kept out of gossip fan-out and peer counts. */
+  observer: boolean
   direction: 'inbound' | 'outbound' | 'both'
   height: number | undefined
   head: string | undefined
@@ -38,8 +71,14 @@ export interface PeerView {
 
 export interface NodeStatus {
   address: string
+  /** Our node key, if we prove one. */
+  key: string | undefined
   network: string
   genesis: string
+  /** A permissioned network lists its producers; `inTurn` is the current round's. */
+  permissioned: boolean
+  producers: string[]
+  inTurn: string | undefined
   height: number
   head: string
   round: number
@@ -62,6 +101,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
+  /** Our node key, when we prove one. */
+  readonly identity: NodeKey | undefined
   private stopping: Promise<void> | undefined
   private producing: boolean
 
@@ -71,10 +112,13 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     readonly logger: PinoLogger,
     transport: Transport,
     now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers'>,
+    options: Pick<ChronosNodeOptions, 'fullBlockPeers' | 'identity' | 'producerKey'>,
   ) {
     super()
     this.producing = config.produce
+    this.identity = options.identity
+    const params = store.params
+    const producerKey = options.producerKey ?? options.identity
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
     const child = (component: string): Logger => logger.child({ component })
@@ -83,6 +127,10 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       listen: config.listen,
       advertise: config.advertise,
       peers: config.peers,
+      network: params,
+      identity: options.identity,
+      requireIdentity: config.requireIdentity,
+      now,
       chain: () => ({
         height: store.height(),
         head: store.head().block_header.hash,
@@ -103,6 +151,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         banMs: limits.banMs,
         reconnectMaxMs: limits.reconnectMaxMs,
         reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
+        maxBodyBytes: limits.maxBodyBytes,
       },
       logger: child('peers'),
     })
@@ -113,13 +162,24 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       now,
       logger: child('sync'),
     })
-    const produce = createProducer({
-      name: () => this.address,
+    const permissioned = params.producers !== undefined
+    const pack = createProducer({
+      // In a permissioned network a block names its producer by key (section 12).
+      name: () => (permissioned ? producerKey!.publicKey : this.address),
       mempool: this.mempool,
       maxTransactions: limits.maxBlockTransactions,
       txRate: config.txRate,
       roundMs: store.params.roundMs,
     })
+    const outOfTurnDelayMs = config.outOfTurnDelayMs ?? Math.floor(params.roundMs / 3)
+    const produce = async (context: Parameters<typeof pack>[0]) => {
+      const block = pack(context)
+      if (!permissioned) return block
+      // The in-turn block will beat ours: let it go first (section 12).
+      if (!isInTurn(block.block_header, params) && outOfTurnDelayMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, outOfTurnDelayMs))
+      return sealBlock(block, producerKey!, params.genesisHash)
+    }
     this.gossip = new GossipEngine({
       store,
       peers: this.peers,
@@ -139,8 +199,24 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   /** Opens the store (creating it for this genesis, or resuming from its head). */
   static async open(options: ChronosNodeOptions): Promise<ChronosNode> {
-    readNetworkParams(options.genesis)
+    const params = readNetworkParams(options.genesis)
     const { config } = options
+    // A node on a database it was handed (tests, embedders) has no data directory: its key is ephemeral.
+    const identity =
+      options.identity ??
+      (!config.identity
+        ? undefined
+        : options.db
+          ? generateNodeKey()
+          : loadOrCreateKeyFile(join(config.data, NODE_KEY_FILE)))
+    const producerKey =
+      options.producerKey ?? (config.producerKey ? readKeyFile(config.producerKey) : identity)
+    if (
+      config.produce &&
+      params.producers &&
+      !params.producers.includes(producerKey?.publicKey ?? '')
+    )
+      throw new NotAuthorizedProducerError(producerKey?.publicKey)
     const store = await openChainStore({
       genesis: options.genesis,
       ...(options.db ? { db: options.db } : { location: join(config.data, 'chain') }),
@@ -155,14 +231,11 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         frameTimeoutMs: config.limits.frameTimeoutMs,
         logger: options.logger.child({ component: 'transport' }),
       })
-    return new ChronosNode(
-      config,
-      store,
-      options.logger,
-      transport,
-      options.now ?? Date.now,
-      options,
-    )
+    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
+      ...options,
+      identity,
+      producerKey,
+    })
   }
 
   /** Where peers reach us (our Status address). */
@@ -180,6 +253,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         head: this.store.head().block_header.hash,
         network: this.store.params.network,
         producing: this.config.produce,
+        key: this.identity?.publicKey,
+        permissioned: this.store.params.producers !== undefined,
       },
       'node started',
     )
@@ -205,10 +280,15 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   status(): NodeStatus {
     const head = this.store.head()
+    const params = this.store.params
     return {
       address: this.peers.address,
-      network: this.store.params.network,
+      key: this.identity?.publicKey,
+      network: params.network,
       genesis: this.store.genesis.block_header.hash,
+      permissioned: params.producers !== undefined,
+      producers: [...(params.producers ?? [])],
+      inTurn: inTurnProducer(this.gossip.currentRound, params),
       height: head.block_header.height,
       head: head.block_header.hash,
       round: this.gossip.currentRound,
@@ -216,7 +296,11 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       producing: this.producing,
       mempool: this.mempool.size,
       peers: this.peers.peers().map((peer) => ({
+        id: peer.id,
         address: peer.address,
+        key: peer.key,
+        proven: peer.proven,
+        observer: peer.observer,
         direction:
           peer.outbound && peer.inbound.size ? 'both' : peer.outbound ? 'outbound' : 'inbound',
         height: peer.status?.height,

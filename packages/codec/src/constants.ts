@@ -1,8 +1,8 @@
-/** Wire protocol version these packages implement (PROTOCOL.md, version 1). */
-export const PROTOCOL_VERSION = 1
+/** Wire protocol version these packages implement (PROTOCOL.md). */
+export const PROTOCOL_VERSION = '1.1'
 
-/** The seven message codes, exactly as they travel on the wire. */
-export const MESSAGE_CODES = [
+/** The seven message codes of 1.0, exactly as they travel on the wire. */
+export const MESSAGE_CODES_1_0 = [
   'SHAKEHAND',
   'PULL_BLOCK',
   'PUSH_BLOCK',
@@ -11,6 +11,9 @@ export const MESSAGE_CODES = [
   'GET_BLOCK',
   'BLOCK_KNOWN',
 ] as const
+
+/** Every code: 1.0's seven and peer exchange's two (section 13), sent only to peers that offer it. */
+export const MESSAGE_CODES = [...MESSAGE_CODES_1_0, 'GET_PEERS', 'PEERS'] as const
 
 export type MessageCode = (typeof MESSAGE_CODES)[number]
 
@@ -40,3 +43,19 @@ export const ZERO_HASH = '0'.repeat(64)
 
 /** The `type` of the parameters transaction inside a genesis block. */
 export const NETWORK_PARAMS_TYPE = 'chronos/params'
+
+/** Arrays and objects may nest this deep in a body, the envelope being level 1 (section 3). */
+export const MAX_NESTING_DEPTH = 64
+
+/** Entries in one PEERS answer (section 13). */
+export const MAX_PEER_ENTRIES = 64
+
+/** Strings in a Status `features` list, and the length of each (section 13). */
+export const MAX_FEATURES = 16
+export const MAX_FEATURE_CHARS = 32
+
+/** The feature a node lists when it answers GET_PEERS. */
+export const FEATURE_PEERS = 'peers'
+
+/** Authorized producers a permissioned genesis may list (section 12). */
+export const MAX_PRODUCERS = 1024

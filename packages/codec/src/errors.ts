@@ -18,6 +18,7 @@ export type CodecErrorCode =
   | 'FRAME_TRUNCATED'
   | 'INVALID_UTF8'
   | 'INVALID_JSON'
+  | 'NESTING_TOO_DEEP'
   | 'NOT_AN_OBJECT'
   | 'UNKNOWN_CODE'
   | 'INVALID_DATA'
@@ -64,6 +65,13 @@ export class InvalidJsonError extends CodecError {
     super('INVALID_JSON', `frame body is not JSON: ${(cause as Error)?.message ?? cause}`, {
       cause,
     })
+  }
+}
+
+/** Arrays and objects nest deeper than the limit; found before parsing (section 3). */
+export class NestingTooDeepError extends CodecError {
+  constructor(readonly maxDepth: number) {
+    super('NESTING_TOO_DEEP', `body nests arrays and objects deeper than ${maxDepth} levels`)
   }
 }
 

@@ -5,21 +5,30 @@
  */
 import * as z from 'zod'
 import { checkWellFormed, createBlock } from './block.js'
-import { MIN_ROUND_MS, NETWORK_PARAMS_TYPE, ZERO_HASH } from './constants.js'
+import { MAX_PRODUCERS, MIN_ROUND_MS, NETWORK_PARAMS_TYPE, ZERO_HASH } from './constants.js'
 import { InvalidGenesisError } from './errors.js'
 import type { RoundClock } from './rounds.js'
-import { type Block, uintSchema } from './schema.js'
+import { type Block, keySchema, uintSchema } from './schema.js'
 
 export const networkParamsSchema = z.looseObject({
   type: z.literal(NETWORK_PARAMS_TYPE),
   network: z.string(),
   round_ms: uintSchema.min(MIN_ROUND_MS),
+  /** (1.1) Section 12: the authorized producers, in turn order. Present = permissioned. */
+  producers: z
+    .array(keySchema)
+    .min(1)
+    .max(MAX_PRODUCERS)
+    .refine((keys) => new Set(keys).size === keys.length, 'producer keys must be distinct')
+    .optional(),
 })
 
-/** What a node reads from its genesis: the network's identity and clock. */
+/** What a node reads from its genesis: the network's identity, clock and (1.1) producers. */
 export interface NetworkParams extends RoundClock {
   readonly network: string
   readonly genesisHash: string
+  /** (1.1) Authorized producer keys in turn order; undefined in an open network. */
+  readonly producers?: readonly string[] | undefined
 }
 
 export interface GenesisOptions {
@@ -29,10 +38,17 @@ export interface GenesisOptions {
   timestamp: number
   /** Defaults to "genesis". */
   producer?: string
+  /** (1.1) Authorized producer keys, in turn order: makes the network permissioned. */
+  producers?: readonly string[]
 }
 
 export function createGenesis(options: GenesisOptions): Block {
-  const params = { type: NETWORK_PARAMS_TYPE, network: options.network, round_ms: options.roundMs }
+  const params = {
+    type: NETWORK_PARAMS_TYPE,
+    network: options.network,
+    round_ms: options.roundMs,
+    ...(options.producers ? { producers: [...options.producers] } : {}),
+  }
   networkParamsSchema.parse(params)
   return createBlock({
     height: 0,
@@ -66,5 +82,6 @@ export function readNetworkParams(genesis: unknown): NetworkParams {
     roundMs: params.data.round_ms,
     genesisTime: header.timestamp,
     genesisHash: header.hash,
+    producers: params.data.producers,
   }
 }

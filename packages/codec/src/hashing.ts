@@ -52,6 +52,25 @@ export function computeTxRoot(transactions: readonly Transaction[]): string {
   )
 }
 
+/**
+ * The tx_root and, from the same canonical texts, the UTF-8 size of the
+ * JCS of the transaction list (`[t1,t2,...]`): validity needs both, and
+ * canonicalizing is the cost, so it is done once.
+ */
+export function txRootAndListBytes(transactions: readonly Transaction[]): {
+  txRoot: string
+  listBytes: number
+} {
+  const digests = new Array<string>(transactions.length)
+  let listBytes = 2 + Math.max(0, transactions.length - 1)
+  for (let i = 0; i < transactions.length; i++) {
+    const text = canonicalize(transactions[i])
+    listBytes += Buffer.byteLength(text, 'utf8')
+    digests[i] = oneShotHash('sha256', text, 'binary')
+  }
+  return { txRoot: merkleRootOfDigests(digests), listBytes }
+}
+
 /** merkleRoot over leaves given as latin1 strings; reduces `level` in place. */
 function merkleRootOfDigests(level: string[]): string {
   if (level.length === 0) return sha256Hex('')

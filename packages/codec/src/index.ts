@@ -5,14 +5,19 @@
  */
 export {
   type BlockFields,
+  type BlockRules,
+  blockEnvelopeBytes,
   checkValidOnParent,
   checkWellFormed,
   createBlock,
+  isConfirmable,
   isTimely,
   type MalformedReason,
   type ParentCheck,
   type ParentMismatch,
+  verifyBlock,
   verifyBlockHashes,
+  verifyHeaderHash,
   type WellFormedCheck,
 } from './block.js'
 export {
@@ -36,15 +41,41 @@ export {
   sha256Hex,
   transactionId,
 } from './hashing.js'
+export {
+  createNonce,
+  type GeneratedNodeKey,
+  generateNodeKey,
+  type HandshakeFields,
+  type HandshakeRole,
+  handshakeTranscript,
+  type NodeKey,
+  nodeKeyFromSeed,
+  sealBlock,
+  sealMessage,
+  verifySeal,
+  verifySignature,
+} from './identity.js'
 export { canonicalize } from './jcs.js'
 export { type Logger, silentLogger } from './logger.js'
 export {
+  compareBlocks,
   compareChains,
+  compareForks,
   comparePriority,
   type Fanout,
   fanout,
   higherPriority,
+  inTurnProducer,
   isBetterChain,
+  isInTurn,
+  type PriorityRules,
 } from './order.js'
-export { type RoundClock, roundEnd, roundOf, roundStart } from './rounds.js'
+export {
+  isRoundEnded,
+  maxPossibleHeight,
+  type RoundClock,
+  roundEnd,
+  roundOf,
+  roundStart,
+} from './rounds.js'
 export * from './schemas.js'

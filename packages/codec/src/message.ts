@@ -1,10 +1,11 @@
 /**
  * One message body <-> one message. Decoding runs the checks in order of
- * cost (UTF-8, JSON, envelope, then the schema of `data`) and reports the
- * first failure as a typed CodecError.
+ * cost (UTF-8, nesting depth, JSON, envelope, then the schema of `data`)
+ * and reports the first failure as a typed CodecError.
  */
 import type { z } from 'zod'
 import type { MessageCode } from './constants.js'
+import { checkNestingDepth } from './depth.js'
 import {
   InvalidDataError,
   InvalidJsonError,
@@ -68,6 +69,7 @@ export function decodeMessage(body: Uint8Array | string): Message {
       throw new InvalidUtf8Error()
     }
   }
+  checkNestingDepth(text)
   let value: unknown
   try {
     value = JSON.parse(text)

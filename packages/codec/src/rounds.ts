@@ -21,3 +21,20 @@ export function roundStart(round: number, clock: RoundClock): number {
 export function roundEnd(round: number, clock: RoundClock): number {
   return roundStart(round + 1, clock)
 }
+
+/**
+ * (1.1) Section 6: a block is confirmable once its round has ended by the
+ * receiver's clock. Sync and fork choice never count a block of a round
+ * still running.
+ */
+export function isRoundEnded(timestamp: number, nowMs: number, clock: RoundClock): boolean {
+  return roundEnd(roundOf(timestamp, clock), clock) <= nowMs
+}
+
+/**
+ * (1.1) Section 4: a chain holds at most one block per round, so no honest
+ * Status received at `nowMs` claims a height above this.
+ */
+export function maxPossibleHeight(nowMs: number, clock: RoundClock): number {
+  return roundOf(nowMs, clock) + 1
+}

@@ -5,12 +5,19 @@
  */
 import * as z from 'zod'
 import { parseAddress } from './address.js'
-import { MAX_NAME_CHARS, MAX_UINT, type MessageCode } from './constants.js'
+import {
+  MAX_FEATURE_CHARS,
+  MAX_FEATURES,
+  MAX_NAME_CHARS,
+  MAX_PEER_ENTRIES,
+  MAX_UINT,
+  type MessageCode,
+} from './constants.js'
 
 /** Length in Unicode code points; the spec's "characters". */
-function charCount(value: string): number {
+function charCount(value: string, cap = MAX_NAME_CHARS): number {
   // A UTF-16 length within the cap needs no closer look: code points <= units.
-  if (value.length <= MAX_NAME_CHARS) return value.length
+  if (value.length <= cap) return value.length
   let count = 0
   for (const _ of value) count++
   return count
@@ -36,6 +43,20 @@ export const addressSchema = z
     'expected host:port (IPv6 hosts in brackets)',
   )
 
+/** (1.1) An Ed25519 public key: 64 lowercase hexadecimal characters. */
+export const keySchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+
+/** (1.1) An Ed25519 signature: 128 lowercase hexadecimal characters. */
+export const sigSchema = z
+  .string()
+  .regex(/^[0-9a-f]{128}$/, 'expected 128 lowercase hex characters')
+
+/** (1.1) A feature name: 1..32 characters. */
+const featureSchema = z.string().refine((value) => {
+  const n = charCount(value, MAX_FEATURE_CHARS)
+  return n >= 1 && n <= MAX_FEATURE_CHARS
+}, `expected 1..${MAX_FEATURE_CHARS} characters`)
+
 /** A node's status: sent by the Client as SHAKEHAND and answered in kind. Unknown members are dropped. */
 export const statusSchema = z.object({
   timestamp: uintSchema,
@@ -43,6 +64,12 @@ export const statusSchema = z.object({
   address: addressSchema,
   head: hashSchema.optional(),
   genesis: hashSchema.optional(),
+  /** (1.1) Section 11: the sender's node key, its fresh nonce for this connection, its proof. */
+  key: keySchema.optional(),
+  nonce: hashSchema.optional(),
+  proof: sigSchema.optional(),
+  /** (1.1) Section 13: what the sender serves beyond 1.0, e.g. `peers`. */
+  features: z.array(featureSchema).max(MAX_FEATURES).optional(),
 })
 
 /** The six header members, no others. */
@@ -93,9 +120,21 @@ export const transactionsSchema = z.custom<Transaction[]>().superRefine((value, 
   }
 })
 
+/**
+ * A block. `seal` (1.1, section 12) is kept as received: a permissioned
+ * network requires it to be a valid sig (checked by `verifyBlock`, which
+ * knows the network), an open one ignores it.
+ */
 export const blockSchema = z.object({
   block_header: blockHeaderSchema,
   transactions: transactionsSchema,
+  seal: z.custom<JsonValue>((value) => value !== undefined).optional(),
+})
+
+/** (1.1) One PEERS entry; unknown members are dropped. */
+export const peerEntrySchema = z.object({
+  address: addressSchema,
+  key: keySchema.optional(),
 })
 
 export type Uint = z.infer<typeof uintSchema>
@@ -104,6 +143,9 @@ export type Address = z.infer<typeof addressSchema>
 export type Status = z.infer<typeof statusSchema>
 export type BlockHeader = z.infer<typeof blockHeaderSchema>
 export type Block = z.infer<typeof blockSchema>
+export type Key = z.infer<typeof keySchema>
+export type Sig = z.infer<typeof sigSchema>
+export type PeerEntry = z.infer<typeof peerEntrySchema>
 
 /** The schema of `data` for each code. */
 export const dataSchemas = {
@@ -114,6 +156,8 @@ export const dataSchemas = {
   NEW_BLOCK_HASH: hashSchema,
   GET_BLOCK: hashSchema,
   BLOCK_KNOWN: hashSchema,
+  GET_PEERS: z.null(),
+  PEERS: z.array(peerEntrySchema).max(MAX_PEER_ENTRIES),
 } as const satisfies Record<MessageCode, z.ZodType>
 
 type DataSchemas = typeof dataSchemas
@@ -135,4 +179,6 @@ export const messageSchema = z.discriminatedUnion('code', [
   z.object({ code: z.literal('NEW_BLOCK_HASH'), data: dataSchemas.NEW_BLOCK_HASH }),
   z.object({ code: z.literal('GET_BLOCK'), data: dataSchemas.GET_BLOCK }),
   z.object({ code: z.literal('BLOCK_KNOWN'), data: dataSchemas.BLOCK_KNOWN }),
+  z.object({ code: z.literal('GET_PEERS'), data: dataSchemas.GET_PEERS }),
+  z.object({ code: z.literal('PEERS'), data: dataSchemas.PEERS }),
 ])

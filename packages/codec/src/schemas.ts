@@ -5,6 +5,7 @@
  */
 export { formatAddress, type HostPort, parseAddress } from './address.js'
 export * from './constants.js'
+export { checkNestingDepth } from './depth.js'
 export * from './errors.js'
 export { decodeMessage, encodeMessage, messageFromJson } from './message.js'
 export {
@@ -18,10 +19,16 @@ export {
   type Hash,
   hashSchema,
   type JsonValue,
+  type Key,
+  keySchema,
   type Message,
   type MessageOf,
   messageSchema,
+  type PeerEntry,
+  peerEntrySchema,
+  type Sig,
   type Status,
+  sigSchema,
   statusSchema,
   type Transaction,
   transactionSchema,

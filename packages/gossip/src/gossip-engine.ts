@@ -3,7 +3,7 @@ import type { ChainStore } from '@chronos/chain-store'
 import {
   type Block,
   checkValidOnParent,
-  comparePriority,
+  compareBlocks,
   fanout,
   isTimely,
   type Logger,
@@ -200,7 +200,9 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     if (!check.ok) return this.drop(block, source, 'INVALID_ON_PARENT')
     this.remembered.add(hash)
     if (this.candidates.size < this.maxCandidates) this.candidates.set(hash, block)
-    const wins = !this.selected || comparePriority(hash, this.selected.block_header.hash) < 0
+    const wins =
+      !this.selected ||
+      compareBlocks(block.block_header, this.selected.block_header, this.store.params) < 0
     if (wins) this.selected = block
     this.emit('candidate', block, { from: source, selected: wins })
     if (wins) this.broadcast(block)

@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events'
-import { type Block, type Message, type Status, verifyBlockHashes } from '@chronos/codec'
+import {
+  type Block,
+  createNonce,
+  handshakeTranscript,
+  type Message,
+  type PeerEntry,
+  type Status,
+  verifySignature,
+} from '@chronos/codec'
 import type { CloseInfo, Connection } from '@chronos/transport'
 import {
   PeerGoneError,
@@ -7,7 +15,7 @@ import {
   PEER_CLOSE_REASONS as R,
   TooManyPendingError,
 } from './errors.js'
-import type { SessionContext } from './session-context.js'
+import { checkBlock, checkStatus, type SessionContext } from './session-context.js'
 
 /** What the Server answered to NEW_BLOCK_HASH. */
 export type AnnounceAnswer = 'known' | 'wanted'
@@ -16,10 +24,23 @@ type Pending =
   | { code: 'SHAKEHAND'; sentAt: number; settle: Settle<Status> }
   | { code: 'PULL_BLOCK'; height: number; sentAt: number; settle: Settle<Block | null> }
   | { code: 'NEW_BLOCK_HASH'; hash: string; sentAt: number; settle: Settle<AnnounceAnswer> }
+  | { code: 'GET_PEERS'; sentAt: number; settle: Settle<PeerEntry[]> }
 
 interface Settle<T> {
   resolve(value: T): void
   reject(error: Error): void
+}
+
+/** What the opening handshake established (PROTOCOL.md section 11). */
+export interface HandshakeResult {
+  status: Status
+  /** The key the Server proved, or undefined when it proved none (a 1.0 Server, or one without identity). */
+  key: string | undefined
+}
+
+export interface HandshakeOptions {
+  /** `KEY@host:port`: the Server must prove this key, else KEY_MISMATCH. */
+  expectedKey?: string
 }
 
 export interface ClientSessionEvents {
@@ -38,6 +59,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   remoteStatus: Status | undefined
   /** Round-trip time of the last SHAKEHAND, ms. */
   rttMs: number | undefined
+  /** The key the Server proved in the handshake, if any. */
+  provenKey: string | undefined
   private readonly pending: Pending[] = []
   private head = 0
   private timer: NodeJS.Timeout | undefined
@@ -61,19 +84,84 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     return this.pending.length - this.head
   }
 
-  /** Sends the first SHAKEHAND and resolves with the Server's Status. */
-  handshake(): Promise<Status> {
-    const answer = this.shakehand(true)
+  /**
+   * The opening handshake: our SHAKEHAND, the Server's answer, and with
+   * identity (section 11) the proof of each side's key. Resolves with the
+   * Server's Status and the key it proved; closes the connection with the
+   * typed reason on any failure.
+   */
+  handshake(options: HandshakeOptions = {}): Promise<HandshakeResult> {
     const limit = this.context.limits.handshakeTimeoutMs
     const timer = setTimeout(
       () =>
         this.fail(
           R.HANDSHAKE_TIMEOUT,
-          `no SHAKEHAND answer within ${limit} ms from ${this.connection.remoteAddress}`,
+          `handshake with ${this.connection.remoteAddress} not complete within ${limit} ms`,
         ),
       limit,
     )
-    return answer.finally(() => clearTimeout(timer))
+    return this.prove(options).finally(() => clearTimeout(timer))
+  }
+
+  private async prove(options: HandshakeOptions): Promise<HandshakeResult> {
+    const identity = this.context.identity
+    const opening = this.context.localStatus(true)
+    const nonce = identity ? createNonce() : undefined
+    const first = identity ? { ...opening, key: identity.publicKey, nonce } : opening
+    const status = await this.request<Status>(
+      (settle, sentAt) => ({ code: 'SHAKEHAND', sentAt, settle }),
+      { code: 'SHAKEHAND', data: first },
+    )
+    const proven =
+      identity &&
+      status.key !== undefined &&
+      status.nonce !== undefined &&
+      status.proof !== undefined
+    if (!proven) {
+      if (options.expectedKey !== undefined)
+        return this.refuse(
+          R.KEY_MISMATCH,
+          `expected key ${options.expectedKey}, the Server proved none`,
+        )
+      if (this.context.requireIdentity)
+        return this.refuse(R.IDENTITY_REQUIRED, 'the Server proves no node key and we require one')
+      return { status, key: undefined }
+    }
+    const fields = {
+      genesis: this.context.genesisHash ?? status.genesis ?? '',
+      clientKey: identity.publicKey,
+      clientNonce: nonce!,
+      clientAddress: first.address,
+      serverKey: status.key!,
+      serverNonce: status.nonce!,
+      serverAddress: status.address,
+    }
+    if (!verifySignature(status.key!, handshakeTranscript('server', fields), status.proof!))
+      return this.refuse(R.BAD_PROOF, `the Server's proof of key ${status.key} does not verify`)
+    if (options.expectedKey !== undefined && status.key !== options.expectedKey)
+      return this.refuse(
+        R.KEY_MISMATCH,
+        `expected key ${options.expectedKey}, the Server proved ${status.key}`,
+      )
+    this.provenKey = status.key
+    // Step 3: our proof; the Server answers it with its Status like any SHAKEHAND.
+    const answer = await this.request<Status>(
+      (settle, sentAt) => ({ code: 'SHAKEHAND', sentAt, settle }),
+      {
+        code: 'SHAKEHAND',
+        data: {
+          ...this.context.localStatus(false),
+          key: identity.publicKey,
+          proof: identity.sign(handshakeTranscript('client', fields)),
+        },
+      },
+    )
+    return { status: answer, key: status.key }
+  }
+
+  private refuse(reason: string, problem: string): never {
+    this.fail(reason, problem)
+    throw new PeerProtocolError(reason as never, problem)
   }
 
   /** The status beat: a SHAKEHAND, unless one is already waiting for its answer. */
@@ -84,11 +172,19 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     this.shakehand().catch(() => {})
   }
 
-  /** A SHAKEHAND; `opening` only for the first of the connection (handshake()). */
-  shakehand(opening = false): Promise<Status> {
+  /** A status beat's SHAKEHAND (after the handshake). */
+  shakehand(): Promise<Status> {
     return this.request<Status>((settle, sentAt) => ({ code: 'SHAKEHAND', sentAt, settle }), {
       code: 'SHAKEHAND',
-      data: this.context.localStatus(opening),
+      data: this.context.localStatus(false),
+    })
+  }
+
+  /** GET_PEERS (section 13): only to a Server whose latest Status listed the feature `peers`. */
+  getPeers(): Promise<PeerEntry[]> {
+    return this.request<PeerEntry[]>((settle, sentAt) => ({ code: 'GET_PEERS', sentAt, settle }), {
+      code: 'GET_PEERS',
+      data: null,
     })
   }
 
@@ -145,7 +241,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     switch (message.code) {
       case 'PULL_BLOCK':
       case 'NEW_BLOCK':
-      case 'NEW_BLOCK_HASH': {
+      case 'NEW_BLOCK_HASH':
+      case 'GET_PEERS': {
         this.fail(R.WRONG_ROLE, `a Server sent ${message.code}, which only a Client sends`)
         return
       }
@@ -160,15 +257,14 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
           this.mismatch(expected, message.code)
           return
         }
-        if (
-          message.data.genesis !== undefined &&
-          this.context.genesisHash !== undefined &&
-          message.data.genesis !== this.context.genesisHash
-        ) {
-          this.fail(
-            R.GENESIS_MISMATCH,
-            `peer genesis ${message.data.genesis} is not ours (${this.context.genesisHash})`,
-          )
+        const problem = checkStatus(message.data, this.context)
+        if (problem) {
+          this.fail(problem.reason, problem.message)
+          return
+        }
+        const proven = this.provenKey
+        if (proven !== undefined && message.data.key !== undefined && message.data.key !== proven) {
+          this.fail(R.BAD_PROOF, `status names key ${message.data.key}, not the proven ${proven}`)
           return
         }
         this.remoteStatus = message.data
@@ -183,13 +279,14 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
           this.mismatch(expected, message.code)
           return
         }
-        const block = message.data
+        let block = message.data
         if (block) {
-          const check = verifyBlockHashes(block)
+          const check = checkBlock(block, this.context)
           if (!check.ok) {
-            this.fail(R.MALFORMED_BLOCK, check.message)
+            this.fail(R.MALFORMED_BLOCK, `${check.reason}: ${check.message}`)
             return
           }
+          block = check.block
           if (block.block_header.height !== expected.height) {
             this.fail(
               R.UNEXPECTED_ANSWER,
@@ -217,6 +314,15 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         }
         this.shift()
         expected.settle.resolve(message.code === 'BLOCK_KNOWN' ? 'known' : 'wanted')
+        return
+      }
+      case 'PEERS': {
+        if (expected.code !== 'GET_PEERS') {
+          this.mismatch(expected, message.code)
+          return
+        }
+        this.shift()
+        expected.settle.resolve(message.data)
         return
       }
     }

@@ -29,6 +29,20 @@ export const PEER_CLOSE_REASONS = {
   PEER_LIMIT: 'PEER_LIMIT',
   /** The peer served a block that is invalid on its parent or not the one asked for. */
   INVALID_BLOCK: 'INVALID_BLOCK',
+  /** (1.1) A Status height above the current round + 1: no chain can be that long (section 4). */
+  IMPOSSIBLE_HEIGHT: 'IMPOSSIBLE_HEIGHT',
+  /** (1.1) An identity proof that does not verify, a changed key, or a message before the proof (section 11). */
+  BAD_PROOF: 'BAD_PROOF',
+  /** (1.1) A pinned peer (`KEY@host:port`) proved another key, or none. */
+  KEY_MISMATCH: 'KEY_MISMATCH',
+  /** (1.1) The peer proves no key and we require one. */
+  IDENTITY_REQUIRED: 'IDENTITY_REQUIRED',
+  /** The Client took nothing we sent for too long: it holds our answers without reading them. */
+  SLOW_READER: 'SLOW_READER',
+  /** (1.1) A request for a feature we did not offer in our Status (GET_PEERS without `peers`). */
+  NOT_OFFERED: 'NOT_OFFERED',
+  /** A better peer needed the outbound slot this one held (it delivered nothing lately). */
+  EVICTED: 'EVICTED',
   /** A local handler failed while answering. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** The node is shutting down. */
@@ -46,6 +60,10 @@ export const PENALISED_REASONS: ReadonlySet<string> = new Set([
   PEER_CLOSE_REASONS.UNEXPECTED_ANSWER,
   PEER_CLOSE_REASONS.MALFORMED_BLOCK,
   PEER_CLOSE_REASONS.INVALID_BLOCK,
+  PEER_CLOSE_REASONS.IMPOSSIBLE_HEIGHT,
+  PEER_CLOSE_REASONS.BAD_PROOF,
+  PEER_CLOSE_REASONS.SLOW_READER,
+  PEER_CLOSE_REASONS.NOT_OFFERED,
 ])
 
 export type PeerErrorCode = PeerCloseReason | 'PEER_GONE' | 'TOO_MANY_PENDING'

@@ -1,10 +1,24 @@
 /**
  * `@chronos/peer`: Chronos peer sessions. The Client and Server sides of a
  * connection (handshake, role rules, pipelined requests answered in order),
- * peers identified by their Status address with one bounded known set each,
- * and the PeerManager that dials, accepts, caps, redials and bans.
+ * identity proofs (section 11), peers identified by proven key or Status
+ * address with one bounded known set each, and the PeerManager that dials,
+ * accepts, caps, redials, evicts by merit and bans (bounded).
  */
-export type { AnnounceAnswer, ClientSession, ClientSessionEvents } from './client-session.js'
+export type {
+  AnnounceAnswer,
+  ClientSession,
+  ClientSessionEvents,
+  HandshakeOptions,
+  HandshakeResult,
+} from './client-session.js'
+export {
+  type BackoffLimits,
+  type DialClock,
+  type DialEvent,
+  type DialState,
+  nextDialState,
+} from './dialing.js'
 export {
   PEER_CLOSE_REASONS,
   PENALISED_REASONS,
@@ -16,7 +30,7 @@ export {
   TooManyPendingError,
 } from './errors.js'
 export { KnownSet } from './known-set.js'
-export { Peer } from './peer.js'
+export { FEATURE_OBSERVER, Peer } from './peer.js'
 export {
   DEFAULT_PEER_LIMITS,
   type LocalChainStatus,
@@ -24,8 +38,16 @@ export {
   PeerManager,
   type PeerManagerEvents,
   type PeerManagerOptions,
+  type PeerSpec,
+  parsePeerSpec,
 } from './peer-manager.js'
-export type { ServerHandlers, ServerSession, ServerSessionEvents } from './server-session.js'
+export { DEFAULT_PENALTY_LIMITS, PenaltyBox, type PenaltyLimits } from './penalty-box.js'
+export type {
+  BlockScreen,
+  ServerHandlers,
+  ServerSession,
+  ServerSessionEvents,
+} from './server-session.js'
 export {
   DEFAULT_SESSION_LIMITS,
   type SessionContext,

@@ -1,9 +1,18 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
-import { type Hash, type Logger, type Status, silentLogger } from '@chronos/codec'
+import {
+  type Hash,
+  type Logger,
+  type NetworkParams,
+  type NodeKey,
+  type Status,
+  silentLogger,
+} from '@chronos/codec'
 import type { CloseInfo, Connection, Listener, Transport } from '@chronos/transport'
 import { ClientSession } from './client-session.js'
+import { type DialEvent, type DialState, IDLE, nextDialState } from './dialing.js'
 import { PENALISED_REASONS, PEER_CLOSE_REASONS as R } from './errors.js'
 import { Peer } from './peer.js'
+import { DEFAULT_PENALTY_LIMITS, PenaltyBox, type PenaltyLimits } from './penalty-box.js'
 import { type ServerHandlers, ServerSession } from './server-session.js'
 import {
   DEFAULT_SESSION_LIMITS,
@@ -11,15 +20,15 @@ import {
   type SessionLimits,
 } from './session-context.js'
 
-export interface PeerLimits extends SessionLimits {
+export interface PeerLimits extends SessionLimits, PenaltyLimits {
   /** Peers we dial, configured ones included. Default 16. */
   maxOutbound: number
-  /** Peers that dial us (counted once they have sent SHAKEHAND). Default 64. */
+  /** Peers that dial us (counted once they have completed the handshake). Default 64. */
   maxInbound: number
   /**
-   * Inbound connections still waiting for their SHAKEHAND. When full, the
-   * oldest is closed to make room, so a flood of silent connections cannot
-   * lock honest peers out. Default 32.
+   * Inbound connections still in their handshake. When full, the oldest is
+   * closed to make room, so a flood of silent connections cannot lock
+   * honest peers out. Default 32.
    */
   maxUnidentified: number
   /** Hashes remembered per peer. Default 1024. */
@@ -30,14 +39,22 @@ export interface PeerLimits extends SessionLimits {
   reconnectMinMs: number
   /** Default 30 s. */
   reconnectMaxMs: number
-  /** Penalties (protocol errors, invalid blocks) before an address is refused. Default 3. */
-  banThreshold: number
-  /** How long a banned address is refused. Default 60 s. */
-  banMs: number
+  /**
+   * An outbound peer we dialed back (not configured) that gave us no new
+   * block for this long may lose its slot to a newcomer when all slots are
+   * taken (eviction by merit, as Bitcoin Core protects peers that deliver).
+   * Default 5 minutes.
+   */
+  meritWindowMs: number
+  /** A new outbound peer is never evicted before it had this long to prove useful. Default 30 s. */
+  evictionGraceMs: number
+  /** Addresses remembered as our own (dialing them reached us). Default 64. */
+  maxSelfAddresses: number
 }
 
 export const DEFAULT_PEER_LIMITS: PeerLimits = {
   ...DEFAULT_SESSION_LIMITS,
+  ...DEFAULT_PENALTY_LIMITS,
   maxOutbound: 16,
   maxInbound: 64,
   maxUnidentified: 32,
@@ -45,8 +62,9 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
   statusIntervalMs: 2_000,
   reconnectMinMs: 500,
   reconnectMaxMs: 30_000,
-  banThreshold: 3,
-  banMs: 60_000,
+  meritWindowMs: 5 * 60_000,
+  evictionGraceMs: 30_000,
+  maxSelfAddresses: 64,
 }
 
 /** The chain facts that go into our Status; the manager adds `timestamp` and `address`. */
@@ -58,18 +76,42 @@ export interface LocalChainStatus {
   genesis?: Hash
 }
 
+/** A configured peer: `host:port`, or `KEY@host:port` to pin the key it must prove. */
+export interface PeerSpec {
+  address: string
+  key?: string
+}
+
+const PINNED = /^([0-9a-f]{64})@(.+)$/
+
+/** Reads `host:port` or `KEY@host:port` (section 11). */
+export function parsePeerSpec(spec: string): PeerSpec {
+  const pinned = PINNED.exec(spec)
+  return pinned ? { address: pinned[2]!, key: pinned[1]! } : { address: spec }
+}
+
 export interface PeerManagerOptions {
   transport: Transport
   /** Where to accept connections (`host:port`, port 0 picks one). Omit to only dial. */
   listen?: string
   /** The address put in our Status. Default: the bound listen address. */
   advertise?: string
-  /** Peers to stay connected to, redialled with backoff for as long as we run. */
+  /** Peers to stay connected to (`host:port` or `KEY@host:port`), redialled with backoff for as long as we run. */
   peers?: readonly string[]
   chain: () => LocalChainStatus
   handlers: ServerHandlers
+  /** Our network: blocks and Status heights are checked against it. Omitted by an observer. */
+  network?: NetworkParams
+  /** Our node key: proven on every connection whose other side asks (section 11). */
+  identity?: NodeKey
+  /** Refuse peers that prove no key (IDENTITY_REQUIRED). Default false. */
+  requireIdentity?: boolean
+  /** Features listed in our Status (e.g. `peers`, or `observer` for a bridge). */
+  features?: readonly string[]
   limits?: Partial<PeerLimits>
   logger?: Logger
+  /** Unix ms now. Default Date.now. */
+  now?: () => number
 }
 
 export interface PeerManagerEvents {
@@ -79,31 +121,32 @@ export interface PeerManagerEvents {
   status: [peer: Peer, status: Status]
   /** One of the peer's connections closed. */
   disconnect: [peer: Peer, info: CloseInfo]
-  /** A misbehaviour was counted against an address; `banned` when it reached the threshold. */
-  penalty: [address: string, reason: string, banned: boolean]
+  /** A misbehaviour was counted against a peer identity; `banned` when it reached the threshold. */
+  penalty: [id: string, reason: string, banned: boolean]
 }
 
-interface DialState {
-  attempts: number
+interface Dial {
+  current: DialState
   timer: NodeJS.Timeout | undefined
-  inFlight: boolean
 }
 
 /**
  * Owns every connection of a node: listens, dials configured peers and the
- * addresses inbound peers advertise, identifies peers by Status address,
- * caps their number, redials with backoff, runs the status beat, and
- * refuses addresses that keep breaking the protocol.
+ * addresses inbound peers advertise, identifies peers (by proven key, else
+ * Status address), caps their number, redials with backoff, runs the
+ * status beat, refuses identities that keep breaking the protocol, and
+ * gives an outbound slot to a newcomer over a peer that delivers nothing.
  */
 export class PeerManager extends EventEmitter<PeerManagerEvents> {
   readonly limits: PeerLimits
   private readonly logger: Logger
-  private readonly peersByAddress = new Map<string, Peer>()
-  private readonly dials = new Map<string, DialState>()
-  private readonly configured: Set<string>
-  /** Addresses that turned out to be ourselves. */
+  private readonly now: () => number
+  private readonly peersById = new Map<string, Peer>()
+  private readonly dials = new Map<string, Dial>()
+  private readonly configured = new Map<string, PeerSpec>()
+  /** Addresses that turned out to be ourselves (bounded: dial-back addresses are peers' claims). */
   private readonly selfAddresses = new Set<string>()
-  private readonly strikes = new Map<string, { count: number; bannedUntil: number }>()
+  private readonly penalties: PenaltyBox
   private readonly unidentified = new Set<ServerSession>()
   private readonly abort = new AbortController()
   private listener: Listener | undefined
@@ -115,18 +158,28 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     super()
     this.limits = { ...DEFAULT_PEER_LIMITS, ...options.limits }
     this.logger = options.logger ?? silentLogger
-    this.configured = new Set(options.peers ?? [])
+    this.now = options.now ?? Date.now
+    this.penalties = new PenaltyBox(this.limits, this.now)
+    for (const spec of options.peers ?? []) {
+      const peer = parsePeerSpec(spec)
+      this.configured.set(peer.address, peer)
+    }
     // Every dial in flight listens for the abort; there are at most this many (see outboundCount).
     setMaxListeners(this.configured.size + this.limits.maxOutbound + 1, this.abort.signal)
     this.advertised = options.advertise
+    const features = options.features?.length ? { features: [...options.features] } : {}
     this.context = {
       genesisHash: options.chain().genesis,
+      network: options.network,
+      identity: options.identity,
+      requireIdentity: options.requireIdentity ?? false,
+      now: this.now,
       logger: this.logger,
       limits: this.limits,
       localStatus: (opening) => {
         const { genesis, ...chain } = options.chain()
         const named = opening && genesis !== undefined ? { genesis } : {}
-        return { ...chain, ...named, timestamp: Date.now(), address: this.address }
+        return { ...chain, ...named, ...features, timestamp: this.now(), address: this.address }
       },
     }
   }
@@ -134,6 +187,16 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   /** The address in our Status. */
   get address(): string {
     return this.advertised ?? this.listener?.address ?? '0.0.0.0:0'
+  }
+
+  /** Our proven identity, if we have one. */
+  get key(): string | undefined {
+    return this.options.identity?.publicKey
+  }
+
+  /** Sizes of the bounded penalty tables (for tests and metrics). */
+  get penaltyTableSize(): { struck: number; banned: number } {
+    return this.penalties.size
   }
 
   async start(): Promise<void> {
@@ -145,7 +208,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     }
     this.beat = setInterval(() => this.beatAll(), this.limits.statusIntervalMs)
     this.beat.unref?.()
-    for (const address of this.configured) this.connect(address)
+    for (const address of this.configured.keys()) this.connect(address)
   }
 
   /** Closes every connection and stops dialing. */
@@ -155,7 +218,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     for (const dial of this.dials.values()) clearTimeout(dial.timer)
     this.dials.clear()
     const closing: Promise<unknown>[] = []
-    for (const peer of this.peersByAddress.values()) {
+    for (const peer of this.peersById.values()) {
       for (const session of [peer.outbound, ...peer.inbound]) {
         if (!session) continue
         session.close(R.SHUTDOWN)
@@ -172,7 +235,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
 
   /** Every peer with at least one connection. */
   peers(): Peer[] {
-    return [...this.peersByAddress.values()]
+    return [...this.peersById.values()]
   }
 
   /** Peers we can send to: our outbound session to them is ready. */
@@ -180,152 +243,205 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     return this.peers().filter((peer) => peer.ready)
   }
 
-  get(address: string): Peer | undefined {
-    return this.peersByAddress.get(address)
+  /** Peers gossip relays to: ready, and not observers (section 9's m counts relaying nodes). */
+  relayPeers(): Peer[] {
+    return this.peers().filter((peer) => peer.ready && !peer.observer)
+  }
+
+  /** The peer with this identity (a proven key, else a Status address). */
+  get(id: string): Peer | undefined {
+    return this.peersById.get(id)
   }
 
   /** Sends a SHAKEHAND now to every ready peer (or those `which` picks), e.g. after our head moved. */
   beatAll(which: (peer: Peer) => boolean = () => true): void {
-    for (const peer of this.peersByAddress.values())
-      if (peer.ready && which(peer)) peer.outbound!.beat()
+    for (const peer of this.peersById.values()) if (peer.ready && which(peer)) peer.outbound!.beat()
   }
 
-  /** Dials `address` unless we are connected, dialing, capped, or it is banned or ourselves. */
+  /**
+   * Dials `address` unless we are connected or dialing there, it is in
+   * backoff, or it is ourselves. Past the outbound cap, a peer that was not
+   * configured dials only if a slot can be taken from one that delivers nothing.
+   */
   connect(address: string): void {
     if (this.abort.signal.aborted || address === this.address || this.selfAddresses.has(address))
       return
-    if (this.peersByAddress.get(address)?.outbound) return
-    const dial = this.dials.get(address) ?? { attempts: 0, timer: undefined, inFlight: false }
-    if (dial.inFlight || dial.timer) return
-    if (!this.configured.has(address) && this.outboundCount() >= this.limits.maxOutbound) return
-    const banned = this.bannedFor(address)
-    this.dials.set(address, dial)
-    if (banned > 0) {
-      dial.timer = setTimeout(() => {
-        dial.timer = undefined
-        this.connect(address)
-      }, banned)
-      return
+    const dial = this.dials.get(address) ?? { current: IDLE, timer: undefined }
+    if (dial.current.state === 'dialing' || dial.current.state === 'connected' || dial.timer) return
+    if (!this.configured.has(address) && this.outboundCount() >= this.limits.maxOutbound) {
+      if (!this.evictForNewcomer(address)) return
     }
-    dial.inFlight = true
+    this.dials.set(address, dial)
+    // A backoff whose timer has fired is due; anything else starts fresh.
+    const event: DialEvent = dial.current.state === 'backoff' ? { type: 'due' } : { type: 'dial' }
+    if (!this.transition(address, dial, event)) return
     this.options.transport.dial(address, { signal: this.abort.signal }).then(
       (connection) => this.dialed(address, connection, dial),
       (error: Error) => {
-        dial.inFlight = false
         this.logger.debug({ peer: address, err: error.message }, 'dial failed')
-        this.retry(address, dial)
+        this.transition(address, dial, { type: 'failed' })
       },
     )
   }
 
   /**
-   * Counts a misbehaviour against `address`; at the threshold the address
-   * is refused for `banMs` and its connections close with BANNED.
+   * Counts a misbehaviour against a peer identity (a proven key, else an
+   * address); at the threshold the identity is refused for `banMs` and its
+   * connections close with BANNED.
    */
-  penalise(address: string, reason: string): void {
-    const now = Date.now()
-    const record = this.strikes.get(address) ?? { count: 0, bannedUntil: 0 }
-    if (record.bannedUntil && record.bannedUntil <= now) record.count = 0
-    record.count++
-    this.strikes.set(address, record)
-    this.logger.warn({ peer: address, reason, strikes: record.count }, 'peer penalised')
-    const banned = record.count >= this.limits.banThreshold
-    this.emit('penalty', address, reason, banned)
+  penalise(id: string, reason: string): void {
+    const { strikes, banned } = this.penalties.penalise(id)
+    this.logger.warn({ peer: id, reason, strikes }, 'peer penalised')
+    this.emit('penalty', id, reason, banned)
     if (!banned) return
-    record.bannedUntil = now + this.limits.banMs
-    this.logger.warn({ peer: address, reason: R.BANNED, ms: this.limits.banMs }, 'peer banned')
-    const peer = this.peersByAddress.get(address)
+    this.logger.warn({ peer: id, reason: R.BANNED, ms: this.limits.banMs }, 'peer banned')
+    const peer = this.peersById.get(id)
     if (!peer) return
     peer.outbound?.close(R.BANNED)
     for (const session of peer.inbound) session.close(R.BANNED)
   }
 
-  /** Milliseconds left on a ban of `address`, 0 when not banned. */
-  bannedFor(address: string): number {
-    const until = this.strikes.get(address)?.bannedUntil ?? 0
-    return Math.max(0, until - Date.now())
+  /** Milliseconds left on a refusal of identity `id`, 0 when not refused. */
+  bannedFor(id: string): number {
+    return this.penalties.bannedFor(id)
+  }
+
+  /** Applies a dial event and arms the retry timer of a backoff; false when the state did not move. */
+  private transition(address: string, dial: Dial, event: DialEvent): boolean {
+    const before = dial.current
+    dial.current = nextDialState(
+      before,
+      event,
+      { now: this.now(), random: Math.random() },
+      this.limits,
+    )
+    if (dial.current === before) return false
+    clearTimeout(dial.timer)
+    dial.timer = undefined
+    if (dial.current.state === 'backoff') {
+      if (this.abort.signal.aborted || !this.wanted(address)) {
+        this.dials.delete(address)
+        return true
+      }
+      dial.timer = setTimeout(
+        () => {
+          dial.timer = undefined
+          this.connect(address)
+        },
+        Math.max(0, dial.current.retryAt - this.now()),
+      )
+      dial.timer.unref?.()
+    }
+    return true
   }
 
   private outboundCount(): number {
     let count = 0
-    for (const peer of this.peersByAddress.values()) if (peer.outbound) count++
-    for (const dial of this.dials.values()) if (dial.inFlight) count++
+    for (const peer of this.peersById.values()) if (peer.outbound) count++
+    for (const dial of this.dials.values()) if (dial.current.state === 'dialing') count++
     return count
   }
 
   /** Inbound connections from identified peers. */
   private inboundCount(): number {
     let count = 0
-    for (const peer of this.peersByAddress.values()) count += peer.inbound.size
+    for (const peer of this.peersById.values()) count += peer.inbound.size
     return count
   }
 
-  private async dialed(dialedAddress: string, connection: Connection, dial: DialState) {
+  /**
+   * All outbound slots are taken and `address` wants one: close the
+   * outbound connection of the dialed-back peer with the least merit (no new
+   * block within `meritWindowMs`, past its grace; the slowest first). Configured
+   * peers and peers that deliver are never evicted. True when a slot was freed.
+   */
+  private evictForNewcomer(address: string): boolean {
+    const now = this.now()
+    let victim: Peer | undefined
+    for (const peer of this.peersById.values()) {
+      const session = peer.outbound
+      if (!session || this.configured.has(this.dialAddressOf(peer) ?? '')) continue
+      if (now - peer.outboundSince < this.limits.evictionGraceMs) continue
+      if (now - peer.lastDeliveryAt < this.limits.meritWindowMs) continue
+      if (!victim || (session.rttMs ?? 0) > (victim.outbound!.rttMs ?? 0)) victim = peer
+    }
+    if (!victim) return false
+    this.logger.info(
+      { peer: victim.id, for: address, reason: R.EVICTED },
+      'outbound slot given to a newcomer',
+    )
+    victim.outbound!.close(R.EVICTED)
+    victim.outbound = undefined
+    return true
+  }
+
+  private dialAddressOf(peer: Peer): string | undefined {
+    for (const [address, dial] of this.dials)
+      if (dial.current.state === 'connected' && dial.current.peerId === peer.id) return address
+    return undefined
+  }
+
+  private async dialed(dialedAddress: string, connection: Connection, dial: Dial) {
     const session = new ClientSession(connection, this.context)
     const closing = connection.closed.then((info) =>
       this.logClose(session.remoteStatus?.address ?? dialedAddress, connection, info),
     )
     let status: Status
+    let key: string | undefined
     try {
-      status = await session.handshake()
+      ;({ status, key } = await session.handshake({
+        expectedKey: this.configured.get(dialedAddress)?.key,
+      }))
     } catch {
-      dial.inFlight = false
       await closing
-      this.retry(dialedAddress, dial)
+      this.transition(dialedAddress, dial, { type: 'failed' })
       return
     }
-    dial.inFlight = false
-    const address = status.address
-    if (address === this.address) {
-      this.selfAddresses.add(dialedAddress)
+    if (status.address === this.address || (key !== undefined && key === this.key)) {
+      this.rememberSelf(dialedAddress)
       session.close(R.SELF_CONNECTION)
       this.dials.delete(dialedAddress)
       return
     }
-    const peer = this.peerFor(address)
+    const id = key ?? status.address
+    const banned = this.bannedFor(id)
+    if (banned > 0) {
+      session.close(R.BANNED)
+      this.transition(dialedAddress, dial, { type: 'refused', ms: banned })
+      return
+    }
+    const peer = this.peerFor(id, status.address, key)
     if (peer.outbound?.open) {
       session.close(R.DUPLICATE_CONNECTION)
       this.dials.delete(dialedAddress)
       return
     }
-    if (this.bannedFor(address) > 0) {
-      session.close(R.BANNED)
-      this.retry(dialedAddress, dial)
-      return
-    }
-    dial.attempts = 0
+    this.transition(dialedAddress, dial, { type: 'connected', peerId: id })
     peer.outbound = session
+    peer.outboundSince = this.now()
     this.noteStatus(peer, status)
     session.on('status', (next) => this.noteStatus(peer, next))
     session.on('close', (info) => {
       if (peer.outbound === session) peer.outbound = undefined
       this.afterClose(peer, info)
-      if (this.wanted(dialedAddress, peer)) this.retry(dialedAddress, dial)
-      else this.dials.delete(dialedAddress)
+      if (this.dials.get(dialedAddress) === dial)
+        this.transition(dialedAddress, dial, { type: 'lost' })
     })
     this.emit('ready', peer)
   }
 
-  private retry(address: string, dial: DialState): void {
-    if (this.abort.signal.aborted || dial.timer) return
-    const peer = this.peersByAddress.get(address)
-    if (!this.wanted(address, peer)) {
-      this.dials.delete(address)
-      return
-    }
-    const { reconnectMinMs, reconnectMaxMs } = this.limits
-    const base = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** dial.attempts++)
-    const delay = Math.max(base * (0.5 + Math.random() / 2), this.bannedFor(address))
-    dial.timer = setTimeout(() => {
-      dial.timer = undefined
-      this.connect(address)
-    }, delay)
-    dial.timer.unref?.()
+  private rememberSelf(address: string): void {
+    if (this.selfAddresses.size >= this.limits.maxSelfAddresses)
+      this.selfAddresses.delete(this.selfAddresses.values().next().value as string)
+    this.selfAddresses.add(address)
   }
 
-  /** Configured peers always; others while they keep an inbound connection to us. */
-  private wanted(address: string, peer: Peer | undefined): boolean {
-    return this.configured.has(address) || (peer !== undefined && peer.inbound.size > 0)
+  /** Configured peers always; others while the peer we reached there keeps an inbound connection to us. */
+  private wanted(address: string): boolean {
+    if (this.configured.has(address)) return true
+    for (const peer of this.peersById.values())
+      if (peer.address === address && peer.inbound.size > 0) return true
+    return false
   }
 
   private accept(connection: Connection): void {
@@ -340,27 +456,28 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       this.unidentified.delete(session)
       this.logClose(session.peerAddress, connection, info)
     })
-    session.once('status', (status) => this.identify(session, status))
+    session.once('identified', (status, key) => this.identify(session, status, key))
   }
 
-  private identify(session: ServerSession, status: Status): void {
+  private identify(session: ServerSession, status: Status, key: string | undefined): void {
     this.unidentified.delete(session)
     const address = status.address
-    if (address === this.address) {
+    if (address === this.address || (key !== undefined && key === this.key)) {
       session.close(R.SELF_CONNECTION)
       return
     }
-    if (this.bannedFor(address) > 0) {
+    const id = key ?? address
+    if (this.bannedFor(id) > 0) {
       session.close(R.BANNED)
       return
     }
-    const known = this.peersByAddress.get(address)
+    const known = this.peersById.get(id)
     if (!known?.inbound.size && this.inboundCount() >= this.limits.maxInbound) {
-      this.logger.warn({ peer: address, reason: R.PEER_LIMIT }, 'inbound peer refused')
+      this.logger.warn({ peer: id, reason: R.PEER_LIMIT }, 'inbound peer refused')
       session.close(R.PEER_LIMIT)
       return
     }
-    const peer = this.peerFor(address)
+    const peer = this.peerFor(id, address, key)
     // A node holds one connection to us; a second one means it restarted and the old one is stale.
     for (const older of peer.inbound) older.close(R.DUPLICATE_CONNECTION)
     peer.inbound.add(session)
@@ -374,11 +491,14 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     if (!peer.outbound) this.connect(address)
   }
 
-  private peerFor(address: string): Peer {
-    let peer = this.peersByAddress.get(address)
+  private peerFor(id: string, address: string, key: string | undefined): Peer {
+    let peer = this.peersById.get(id)
     if (!peer) {
-      peer = new Peer(address, this.limits.knownSetSize)
-      this.peersByAddress.set(address, peer)
+      peer = new Peer(id, address, key, this.limits.knownSetSize)
+      this.peersById.set(id, peer)
+    } else if (key !== undefined) {
+      // A proven key may move to another address; an address-identified peer cannot.
+      peer.address = address
     }
     return peer
   }
@@ -386,12 +506,14 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private noteStatus(peer: Peer, status: Status): void {
     peer.status = status
     this.emit('status', peer, status)
+    // An inbound-only peer we could not dial back yet (slots were full): try again.
+    if (!peer.outbound && peer.inbound.size > 0 && !peer.observer) this.connect(peer.address)
   }
 
   private afterClose(peer: Peer, info: CloseInfo): void {
     if (info.initiator === 'local' && PENALISED_REASONS.has(info.reason))
-      this.penalise(peer.address, info.reason)
-    if (!peer.connected) this.peersByAddress.delete(peer.address)
+      this.penalise(peer.id, info.reason)
+    if (!peer.connected && this.peersById.get(peer.id) === peer) this.peersById.delete(peer.id)
     this.emit('disconnect', peer, info)
   }
 
@@ -407,7 +529,12 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     }
     if (info.initiator === 'local' && PENALISED_REASONS.has(info.reason))
       this.logger.warn(fields, 'peer connection closed: protocol error')
-    else if (info.reason === R.GENESIS_MISMATCH || info.reason === R.BANNED)
+    else if (
+      info.reason === R.GENESIS_MISMATCH ||
+      info.reason === R.BANNED ||
+      info.reason === R.KEY_MISMATCH ||
+      info.reason === R.IDENTITY_REQUIRED
+    )
       this.logger.warn(fields, 'peer connection closed')
     else this.logger.info(fields, 'peer connection closed')
   }

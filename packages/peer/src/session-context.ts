@@ -1,4 +1,16 @@
-import type { Logger, Status } from '@chronos/codec'
+import {
+  type Block,
+  type Logger,
+  type MalformedReason,
+  maxPossibleHeight,
+  type NetworkParams,
+  type NodeKey,
+  type Status,
+  verifyBlock,
+  verifyBlockHashes,
+  type WellFormedCheck,
+} from '@chronos/codec'
+import { PEER_CLOSE_REASONS as R } from './errors.js'
 
 /** What a session needs from the node around it. */
 export interface SessionContext {
@@ -13,12 +25,20 @@ export interface SessionContext {
    * Undefined for an observer that follows whatever network it joins.
    */
   genesisHash: string | undefined
+  /** Our network: blocks are verified against it, Status heights against its clock. Undefined for an observer. */
+  network: NetworkParams | undefined
+  /** Our node key (section 11): proven on every connection that asks. */
+  identity: NodeKey | undefined
+  /** Refuse peers that prove no key (IDENTITY_REQUIRED). */
+  requireIdentity: boolean
+  /** Unix ms now (the injected clock). */
+  now(): number
   logger: Logger
   limits: SessionLimits
 }
 
 export interface SessionLimits {
-  /** The SHAKEHAND exchange must complete within this. Default 5 s. */
+  /** The SHAKEHAND exchange (identity proofs included) must complete within this. Default 5 s. */
   handshakeTimeoutMs: number
   /** The oldest unanswered request may wait this long before the connection is closed. Default 10 s. */
   requestTimeoutMs: number
@@ -26,6 +46,15 @@ export interface SessionLimits {
   maxPendingRequests: number
   /** Answers a Server holds for one connection before it stops reading from it. Default 256. */
   maxPendingAnswers: number
+  /**
+   * Answers a Server produces ahead of sending (each may hold a block):
+   * what a Client that stops reading can make us hold. Default 4.
+   */
+  answerWindow: number
+  /** A Client that takes nothing we send for this long is closed (SLOW_READER). Default 20 s. */
+  writeStallTimeoutMs: number
+  /** The frame body limit: a block must fit a NEW_BLOCK envelope within it. Default 8 MiB. */
+  maxBodyBytes: number
 }
 
 export const DEFAULT_SESSION_LIMITS: SessionLimits = {
@@ -33,4 +62,44 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
   requestTimeoutMs: 10_000,
   maxPendingRequests: 1024,
   maxPendingAnswers: 256,
+  answerWindow: 4,
+  writeStallTimeoutMs: 20_000,
+  maxBodyBytes: 8 * 1024 * 1024,
 }
+
+/** Why a Status closes the connection, if it does. */
+export interface StatusProblem {
+  reason: string
+  message: string
+}
+
+/**
+ * The checks every SHAKEHAND gets, on both sides: the same network, and a
+ * height a chain of one block per round could have reached (section 4).
+ */
+export function checkStatus(status: Status, context: SessionContext): StatusProblem | undefined {
+  const ours = context.genesisHash
+  if (status.genesis !== undefined && ours !== undefined && status.genesis !== ours)
+    return {
+      reason: R.GENESIS_MISMATCH,
+      message: `peer genesis ${status.genesis} is not ours (${ours})`,
+    }
+  if (context.network) {
+    const limit = maxPossibleHeight(context.now(), context.network)
+    if (status.height > limit)
+      return {
+        reason: R.IMPOSSIBLE_HEIGHT,
+        message: `Status height ${status.height} is above ${limit}, the current round + 1`,
+      }
+  }
+  return undefined
+}
+
+/** Well-formed on our network (the codec's one rule), or by hashes alone for an observer. */
+export function checkBlock(block: Block, context: SessionContext): WellFormedCheck {
+  return context.network
+    ? verifyBlock(block, { network: context.network, maxBodyBytes: context.limits.maxBodyBytes })
+    : verifyBlockHashes(block)
+}
+
+export type { MalformedReason }
