@@ -134,4 +134,18 @@ describe('tcp transport against raw sockets', () => {
       code: 'INVALID_ADDRESS',
     })
   })
+
+  it('an inbound connection on a wildcard listener reports the listener address as its local one', async () => {
+    let accept!: (c: Connection) => void
+    const accepted = new Promise<Connection>((resolve) => (accept = resolve))
+    listener = await tcpTransport().listen('0.0.0.0:0', accept)
+    expect(listener.address).toMatch(/^0\.0\.0\.0:\d+$/)
+    const port = Number(listener.address.split(':').pop())
+    const client = await tcpTransport().dial(`127.0.0.1:${port}`)
+    const server = await accepted
+    expect(server.localAddress).toBe(listener.address)
+    expect(client.remoteAddress).toBe(`127.0.0.1:${port}`)
+    client.close()
+    await server.closed
+  })
 })

@@ -248,6 +248,7 @@ describe('packed packages, installed outside the workspace', () => {
     )
     const result = readJson<{ numTotalTests: number; numPassedTests: number }>(report)
     expect(result.numPassedTests).toBe(result.numTotalTests)
-    expect(result.numTotalTests).toBeGreaterThanOrEqual(20)
+    // 19: every test of the suite, the frame-timeout one included (the setup gives openPartialFrame).
+    expect(result.numTotalTests).toBeGreaterThanOrEqual(19)
   })
 })
