@@ -45,6 +45,12 @@ export const limitsSchema = z.strictObject({
   maxFutureBlocks: z.number().int().min(0).default(64),
   /** Candidate hashes remembered, to answer BLOCK_KNOWN for blocks we saw but did not confirm. */
   maxRememberedHashes: z.number().int().min(1).default(1024),
+  /** Outbound connections kept by dialing addresses learned by peer exchange. */
+  targetOutbound: z.number().int().min(0).default(8),
+  /** Addresses held in the address book (peer exchange). */
+  addressBookSize: z.number().int().min(1).default(1_024),
+  /** GET_PEERS to one peer at most this often. */
+  peerExchangeIntervalMs: z.number().int().min(50).default(60_000),
   /** Transactions waiting in the mempool. */
   mempoolSize: z.number().int().min(1).default(10_000),
   /** Transactions per produced block. */
@@ -82,6 +88,8 @@ export const nodeConfigSchema = z.strictObject({
   identity: z.boolean().default(true),
   /** A separate key file to sign produced blocks with (default: the node key). */
   producerKey: z.string().min(1).optional(),
+  /** Peer exchange (section 13): serve GET_PEERS, learn addresses into a persisted book, dial from it. */
+  peerExchange: z.boolean().default(true),
   /** Refuse peers that prove no key (IDENTITY_REQUIRED). */
   requireIdentity: z.boolean().default(false),
   /** A producer that is not in turn waits this long into the round before it sends (default: a third of the round). */

@@ -67,6 +67,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    addressBook: new Counter({
+      name: 'chronos_address_book_total',
+      help: 'Address book entries learned from peers, dialed, verified by our own dial, and forgotten',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
     mempool: new Gauge({
       name: 'chronos_mempool_size',
       help: 'Transactions waiting',

@@ -12,7 +12,7 @@ import {
   sealBlock,
 } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
-import { PeerManager } from '@chronos/peer'
+import { AddressBook, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Transport, tcpTransport } from '@chronos/transport'
 import type { Logger as PinoLogger } from 'pino'
@@ -85,6 +85,8 @@ export interface NodeStatus {
   syncing: boolean
   producing: boolean
   mempool: number
+  /** Addresses in the peer-exchange address book. */
+  addressBook: number
   peers: PeerView[]
 }
 
@@ -103,6 +105,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly gossip: GossipEngine
   /** Our node key, when we prove one. */
   readonly identity: NodeKey | undefined
+  /** Addresses learned by peer exchange (undefined when it is off). */
+  readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
   private producing: boolean
 
@@ -122,8 +126,18 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const { limits } = config
     this.mempool = new Mempool(limits.mempoolSize)
     const child = (component: string): Logger => logger.child({ component })
+    const book = config.peerExchange
+      ? new AddressBook(
+          { maxEntries: limits.addressBookSize },
+          store.sublevel('peers'),
+          Date.now,
+          (event, count) => this.metrics.addressBook.inc({ event }, count),
+        )
+      : undefined
+    this.addressBook = book
     this.peers = new PeerManager({
       transport,
+      addressBook: book,
       listen: config.listen,
       advertise: config.advertise,
       peers: config.peers,
@@ -152,6 +166,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         reconnectMaxMs: limits.reconnectMaxMs,
         reconnectMinMs: Math.min(500, limits.reconnectMaxMs),
         maxBodyBytes: limits.maxBodyBytes,
+        targetOutbound: limits.targetOutbound,
+        peerExchangeIntervalMs: limits.peerExchangeIntervalMs,
       },
       logger: child('peers'),
     })
@@ -244,6 +260,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   async start(): Promise<void> {
+    await this.addressBook?.load()
     await this.peers.start()
     this.gossip.start()
     this.logger.info(
@@ -295,6 +312,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       syncing: this.sync.syncing,
       producing: this.producing,
       mempool: this.mempool.size,
+      addressBook: this.addressBook?.size ?? 0,
       peers: this.peers.peers().map((peer) => ({
         id: peer.id,
         address: peer.address,

@@ -46,6 +46,13 @@ export interface HeadChange {
 
 export type HeadListener = (change: HeadChange) => void
 
+/** A string key-value space beside the chain (see `ChainStore.sublevel`). */
+export interface KeyValueSpace {
+  entries(): AsyncIterable<[string, string]>
+  put(key: string, value: string): Promise<void>
+  del(key: string): Promise<void>
+}
+
 export class ChainStore {
   readonly genesis: Block
   readonly params: NetworkParams
@@ -187,6 +194,23 @@ export class ChainStore {
       this.current = newHead
       this.emit({ head: newHead, forkHeight, removed })
     })
+  }
+
+  /**
+   * A key-value space of its own in the same database, for what a node
+   * keeps beside its chain (the address book). Its keys never meet the
+   * chain's: a sublevel prefixes them with `!name!`.
+   */
+  sublevel(name: string): KeyValueSpace {
+    const space = this.db.sublevel<string, string>(name, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'utf8',
+    })
+    return {
+      entries: () => space.iterator(),
+      put: (key, value) => space.put(key, value),
+      del: (key) => space.del(key),
+    }
   }
 
   /** Walks the whole chain from genesis; reports the first bad height. */

@@ -3,6 +3,7 @@ export {
   ChainStore,
   type HeadChange,
   type HeadListener,
+  type KeyValueSpace,
   type OpenChainStoreOptions,
 } from './chain-store.js'
 export {

@@ -5,6 +5,14 @@
  * address with one bounded known set each, and the PeerManager that dials,
  * accepts, caps, redials, evicts by merit and bans (bounded).
  */
+export {
+  AddressBook,
+  type AddressBookLimits,
+  type AddressBookStorage,
+  type BookEntry,
+  type BookEvent,
+  DEFAULT_ADDRESS_BOOK_LIMITS,
+} from './address-book.js'
 export type {
   AnnounceAnswer,
   ClientSession,

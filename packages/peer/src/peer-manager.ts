@@ -1,13 +1,17 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import {
+  FEATURE_PEERS,
   type Hash,
   type Logger,
+  MAX_PEER_ENTRIES,
   type NetworkParams,
   type NodeKey,
+  type PeerEntry,
   type Status,
   silentLogger,
 } from '@chronos/codec'
 import type { CloseInfo, Connection, Listener, Transport } from '@chronos/transport'
+import type { AddressBook } from './address-book.js'
 import { ClientSession } from './client-session.js'
 import { type DialEvent, type DialState, IDLE, nextDialState } from './dialing.js'
 import { PENALISED_REASONS, PEER_CLOSE_REASONS as R } from './errors.js'
@@ -50,6 +54,14 @@ export interface PeerLimits extends SessionLimits, PenaltyLimits {
   evictionGraceMs: number
   /** Addresses remembered as our own (dialing them reached us). Default 64. */
   maxSelfAddresses: number
+  /** Outbound connections we keep by dialing from the address book (section 13). Default 8. */
+  targetOutbound: number
+  /** GET_PEERS to one peer at most this often; a Server answers an empty list to one that asks sooner. Default 60 s. */
+  peerExchangeIntervalMs: number
+  /** A PEERS answer lists peers we reached outbound within this window. Default 10 minutes. */
+  reachedWindowMs: number
+  /** Peers remembered as reached, for PEERS answers. Default 1,024. */
+  maxReached: number
 }
 
 export const DEFAULT_PEER_LIMITS: PeerLimits = {
@@ -65,6 +77,10 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
   meritWindowMs: 5 * 60_000,
   evictionGraceMs: 30_000,
   maxSelfAddresses: 64,
+  targetOutbound: 8,
+  peerExchangeIntervalMs: 60_000,
+  reachedWindowMs: 10 * 60_000,
+  maxReached: 1_024,
 }
 
 /** The chain facts that go into our Status; the manager adds `timestamp` and `address`. */
@@ -106,8 +122,14 @@ export interface PeerManagerOptions {
   identity?: NodeKey
   /** Refuse peers that prove no key (IDENTITY_REQUIRED). Default false. */
   requireIdentity?: boolean
-  /** Features listed in our Status (e.g. `peers`, or `observer` for a bridge). */
+  /** Features listed in our Status (e.g. `observer` for a bridge). */
   features?: readonly string[]
+  /**
+   * Peer exchange (section 13): serve GET_PEERS (the feature `peers`), ask
+   * peers that offer it, keep what they say in this book, and dial from it
+   * to keep `targetOutbound` connections. Omit to do none of it (1.0).
+   */
+  addressBook?: AddressBook
   limits?: Partial<PeerLimits>
   logger?: Logger
   /** Unix ms now. Default Date.now. */
@@ -149,6 +171,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private readonly penalties: PenaltyBox
   private readonly unidentified = new Set<ServerSession>()
   private readonly abort = new AbortController()
+  /** Peers reached over our own outbound connections, for PEERS answers (bounded, oldest first). */
+  private readonly reached = new Map<string, { key: string | undefined; at: number }>()
+  /** When each peer identity was last asked GET_PEERS. */
+  private readonly asked = new Map<string, number>()
+  private readonly book: AddressBook | undefined
   private listener: Listener | undefined
   private beat: NodeJS.Timeout | undefined
   private advertised: string | undefined
@@ -167,7 +194,9 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     // Every dial in flight listens for the abort; there are at most this many (see outboundCount).
     setMaxListeners(this.configured.size + this.limits.maxOutbound + 1, this.abort.signal)
     this.advertised = options.advertise
-    const features = options.features?.length ? { features: [...options.features] } : {}
+    this.book = options.addressBook
+    const offered = [...(this.book ? [FEATURE_PEERS] : []), ...(options.features ?? [])]
+    const features = offered.length ? { features: offered } : {}
     this.context = {
       genesisHash: options.chain().genesis,
       network: options.network,
@@ -176,6 +205,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       now: this.now,
       logger: this.logger,
       limits: this.limits,
+      peerExchange: this.book ? (asker) => this.peersFor(asker) : undefined,
       localStatus: (opening) => {
         const { genesis, ...chain } = options.chain()
         const named = opening && genesis !== undefined ? { genesis } : {}
@@ -194,6 +224,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     return this.options.identity?.publicKey
   }
 
+  /** Entries in the address book (0 without peer exchange). */
+  get addressBookSize(): number {
+    return this.book?.size ?? 0
+  }
+
   /** Sizes of the bounded penalty tables (for tests and metrics). */
   get penaltyTableSize(): { struck: number; banned: number } {
     return this.penalties.size
@@ -206,7 +241,10 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       )
       this.advertised ??= this.listener.address
     }
-    this.beat = setInterval(() => this.beatAll(), this.limits.statusIntervalMs)
+    this.beat = setInterval(() => {
+      this.beatAll()
+      this.maintain()
+    }, this.limits.statusIntervalMs)
     this.beat.unref?.()
     for (const address of this.configured.keys()) this.connect(address)
   }
@@ -263,13 +301,13 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
    * backoff, or it is ourselves. Past the outbound cap, a peer that was not
    * configured dials only if a slot can be taken from one that delivers nothing.
    */
-  connect(address: string): void {
+  connect(address: string, { evict = true }: { evict?: boolean } = {}): void {
     if (this.abort.signal.aborted || address === this.address || this.selfAddresses.has(address))
       return
     const dial = this.dials.get(address) ?? { current: IDLE, timer: undefined }
     if (dial.current.state === 'dialing' || dial.current.state === 'connected' || dial.timer) return
     if (!this.configured.has(address) && this.outboundCount() >= this.limits.maxOutbound) {
-      if (!this.evictForNewcomer(address)) return
+      if (!evict || !this.evictForNewcomer(address)) return
     }
     this.dials.set(address, dial)
     // A backoff whose timer has fired is due; anything else starts fresh.
@@ -279,9 +317,78 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       (connection) => this.dialed(address, connection, dial),
       (error: Error) => {
         this.logger.debug({ peer: address, err: error.message }, 'dial failed')
+        if (!this.configured.has(address)) this.book?.failed(address)
         this.transition(address, dial, { type: 'failed' })
       },
     )
+  }
+
+  /**
+   * Peer exchange, run with the status beat: ask peers that offer `peers`
+   * (each at most once per interval), and dial book entries while we have
+   * fewer than `targetOutbound` outbound connections.
+   */
+  private maintain(): void {
+    const book = this.book
+    if (!book || this.abort.signal.aborted) return
+    const now = this.now()
+    for (const peer of this.peersById.values()) {
+      if (!peer.ready || !peer.offers(FEATURE_PEERS)) continue
+      if (
+        now - (this.asked.get(peer.id) ?? Number.NEGATIVE_INFINITY) <
+        this.limits.peerExchangeIntervalMs
+      )
+        continue
+      this.asked.set(peer.id, now)
+      peer.outbound!.getPeers().then(
+        (entries) => book.learn(entries, peer.id, (address) => this.isDialable(address)),
+        () => {},
+      )
+    }
+    const missing = this.limits.targetOutbound - this.outboundCount()
+    if (missing <= 0) return
+    const busy = (address: string) => this.dials.has(address) || !this.isDialable(address)
+    for (const entry of book.candidates(missing, busy))
+      this.connect(entry.address, { evict: false })
+  }
+
+  /** An address we might dial: not ours, not configured (those are dialed anyway). */
+  private isDialable(address: string): boolean {
+    return (
+      address !== this.address && !this.selfAddresses.has(address) && !this.configured.has(address)
+    )
+  }
+
+  /**
+   * Our PEERS answer to `asker`: peers we reached outbound within the
+   * window, at random, never the asker itself; empty to one that asks too often.
+   */
+  private peersFor(asker: ServerSession): PeerEntry[] {
+    const now = this.now()
+    const id = asker.peerId
+    const last = asker.lastAskedAt
+    asker.lastAskedAt = now
+    if (last !== undefined && now - last < this.limits.peerExchangeIntervalMs) return []
+    const fresh: PeerEntry[] = []
+    for (const [address, { key, at }] of this.reached) {
+      if (now - at > this.limits.reachedWindowMs) continue
+      if (address === asker.peerAddress || (key !== undefined && key === id)) continue
+      fresh.push(key === undefined ? { address } : { address, key })
+    }
+    for (let i = fresh.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[fresh[i], fresh[j]] = [fresh[j]!, fresh[i]!]
+    }
+    return fresh.slice(0, MAX_PEER_ENTRIES)
+  }
+
+  /** Remembers that our outbound connection reached `peer` now. */
+  private noteReached(peer: Peer): void {
+    if (peer.observer) return
+    this.reached.delete(peer.address)
+    if (this.reached.size >= this.limits.maxReached)
+      this.reached.delete(this.reached.keys().next().value as string)
+    this.reached.set(peer.address, { key: peer.key, at: this.now() })
   }
 
   /**
@@ -394,6 +501,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       }))
     } catch {
       await closing
+      if (!this.configured.has(dialedAddress)) this.book?.failed(dialedAddress)
       this.transition(dialedAddress, dial, { type: 'failed' })
       return
     }
@@ -420,9 +528,15 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     peer.outbound = session
     peer.outboundSince = this.now()
     this.noteStatus(peer, status)
-    session.on('status', (next) => this.noteStatus(peer, next))
+    if (!this.configured.has(dialedAddress)) this.book?.verified(dialedAddress, key)
+    this.noteReached(peer)
+    session.on('status', (next) => {
+      this.noteStatus(peer, next)
+      this.noteReached(peer)
+    })
     session.on('close', (info) => {
       if (peer.outbound === session) peer.outbound = undefined
+      if (!peer.connected) this.asked.delete(peer.id)
       this.afterClose(peer, info)
       if (this.dials.get(dialedAddress) === dial)
         this.transition(dialedAddress, dial, { type: 'lost' })

@@ -67,6 +67,8 @@ type Answer =
  */
 export class ServerSession extends EventEmitter<ServerSessionEvents> {
   remoteStatus: Status | undefined
+  /** When the Client last asked GET_PEERS (the PeerManager rate-limits its answers). */
+  lastAskedAt: number | undefined
   private handshake: Handshake = { state: 'awaiting-status' }
   private readonly answers: Answer[] = []
   private producing = 0
@@ -175,9 +177,15 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
         this.handlers.newBlock(check.block, this)
         return
       }
-      case 'GET_PEERS':
-        this.fail(R.NOT_OFFERED, 'GET_PEERS, but we did not offer the feature "peers"')
+      case 'GET_PEERS': {
+        const serve = this.context.peerExchange
+        if (!serve) {
+          this.fail(R.NOT_OFFERED, 'GET_PEERS, but we did not offer the feature "peers"')
+          return
+        }
+        this.answer({ code: 'PEERS', data: serve(this) })
         return
+      }
       default:
         this.fail(R.WRONG_ROLE, `a Client sent ${message.code}, which only a Server sends`)
         return

@@ -5,12 +5,14 @@ import {
   maxPossibleHeight,
   type NetworkParams,
   type NodeKey,
+  type PeerEntry,
   type Status,
   verifyBlock,
   verifyBlockHashes,
   type WellFormedCheck,
 } from '@chronos/codec'
 import { PEER_CLOSE_REASONS as R } from './errors.js'
+import type { ServerSession } from './server-session.js'
 
 /** What a session needs from the node around it. */
 export interface SessionContext {
@@ -33,6 +35,8 @@ export interface SessionContext {
   requireIdentity: boolean
   /** Unix ms now (the injected clock). */
   now(): number
+  /** Our PEERS answer (section 13); undefined when we do not offer the feature `peers`. */
+  peerExchange: ((asker: ServerSession) => PeerEntry[]) | undefined
   logger: Logger
   limits: SessionLimits
 }
