@@ -101,6 +101,9 @@ function writeTsconfig(resolution: 'node16' | 'bundler'): void {
   writeFileSync(join(project, `tsconfig.${resolution}.json`), JSON.stringify(config, null, 2))
 }
 
+/** The oldest TypeScript the packages' declarations work with, as their READMEs say. */
+const MINIMUM_TYPESCRIPT = '5.4.5'
+
 const packages = publishable()
 let work: string
 let project: string
@@ -132,6 +135,8 @@ beforeAll(async () => {
           '@types/node': rootManifest.devDependencies!['@types/node'],
           typescript: rootManifest.devDependencies!.typescript,
           vitest: rootManifest.devDependencies!.vitest,
+          // The READMEs' stated minimum (5.3 lacks NoInfer, which the declarations need).
+          'typescript-minimum': `npm:typescript@${MINIMUM_TYPESCRIPT}`,
         },
         // The packages' own ranges on each other (^0.1.0) resolve to these tarballs too.
         pnpm: { overrides: files, onlyBuiltDependencies: ['classic-level', 'esbuild'] },
@@ -222,6 +227,11 @@ describe('packed packages, installed outside the workspace', () => {
       await run(join(project, 'node_modules/.bin/tsc'), ['-p', file], project)
     })
   }
+
+  it(`a consumer type-checks with TypeScript ${MINIMUM_TYPESCRIPT}, the stated minimum`, async () => {
+    const tsc = join(project, 'node_modules/typescript-minimum/bin/tsc')
+    await run('node', [tsc, '-p', 'tsconfig.bundler.json'], project)
+  })
 
   for (const transport of ['tcp', 'ws'] as const) {
     it(`two nodes composed from the packages converge (${transport})`, async () => {
