@@ -1,9 +1,10 @@
-// `pnpm demo`: a local Chronos network of 5 nodes (3 producing synthetic
-// transactions) on loopback, each with its own data directory under
-// .demo/, started fresh each time. Prints addresses and API URLs, then a
+// `pnpm demo`: a local permissioned Chronos network of 5 nodes on loopback,
+// each with its own node key and data directory under .demo/, started fresh
+// each time; 3 of them are the genesis' authorized producers (packing
+// synthetic transactions, each first in its own turn). Prints addresses and API URLs, then a
 // line of heights every few seconds. Ctrl-C stops every node cleanly.
 import { spawn } from 'node:child_process'
-import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, openSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
@@ -30,16 +31,34 @@ function runCli(args, logFile) {
   return spawn(process.execPath, [...cli, ...args], { cwd: root, stdio: ['ignore', out, out] })
 }
 
+/** Runs a CLI command to completion and resolves with what it printed. */
+const output = (args) =>
+  new Promise((resolve, reject) => {
+    const child = runCli(args)
+    let out = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`chronos-node ${args[0]} failed`)),
+    )
+  })
+
 rmSync(dir, { recursive: true, force: true })
 mkdirSync(dir, { recursive: true })
-const genesisJson = await new Promise((resolve, reject) => {
-  const child = runCli(['genesis', '--network', 'demo', '--round-ms', String(ROUND_MS)])
-  let out = ''
-  child.stdout.on('data', (chunk) => (out += chunk))
-  child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error('genesis failed'))))
-})
+// Every node gets its key in its data directory; the producers' keys go into the genesis, in turn order.
+const producerKeys = []
+for (let i = 0; i < PRODUCERS; i++)
+  producerKeys.push(await output(['key', '--data', join(dir, `node-${i + 1}`)]))
 const genesisFile = join(dir, 'genesis.json')
-writeFileSync(genesisFile, genesisJson)
+await output([
+  'genesis',
+  '--network',
+  'demo',
+  '--round-ms',
+  String(ROUND_MS),
+  ...producerKeys.flatMap((key) => ['--producer', key]),
+  '--out',
+  genesisFile,
+])
 
 const nodes = []
 for (let i = 0; i < NODES; i++) {
@@ -80,7 +99,9 @@ const bridgeArgs = [
   join(root, 'apps/bridge/src/cli.ts'),
 ]
 bridgeArgs.push('--listen', `127.0.0.1:${bridgePort}`)
-for (const node of nodes) bridgeArgs.push('--node', `${node.p2p}@${node.api}`)
+for (const node of nodes) bridgeArgs.push('--node', `${node.name}=${node.p2p}@${node.api}`)
+// The page's history (recent blocks, events) survives a bridge restart.
+bridgeArgs.push('--data', join(dir, 'bridge'))
 const bridgeLog = openSync(join(dir, 'bridge.log'), 'a')
 const bridge = spawn(process.execPath, bridgeArgs, {
   cwd: root,
@@ -88,11 +109,11 @@ const bridge = spawn(process.execPath, bridgeArgs, {
 })
 
 console.log(
-  `Chronos demo network: ${NODES} nodes, ${PRODUCERS} producing, ${ROUND_MS} ms rounds (data in .demo/)\n`,
+  `Chronos demo network: ${NODES} nodes with identities, permissioned with ${PRODUCERS} producers, ${ROUND_MS} ms rounds (data in .demo/)\n`,
 )
 for (const node of nodes)
   console.log(
-    `  ${node.name}  p2p ${node.p2p}  api http://${node.api}/status  ${node.producing ? 'producing' : ''}  log .demo/${node.name}.log`,
+    `  ${node.name}  p2p ${node.p2p}  api http://${node.api}/status  ${node.producing ? `producer ${producerKeys[nodes.indexOf(node)].slice(0, 8)}` : ''}  log .demo/${node.name}.log`,
   )
 console.log(`\n  Watch it live: http://127.0.0.1:${bridgePort}/   (bridge log: .demo/bridge.log)`)
 console.log(
@@ -104,7 +125,9 @@ const poll = setInterval(async () => {
     nodes.map(async (node) => {
       try {
         const status = await (await fetch(`http://${node.api}/status`)).json()
-        return `${node.name} h=${status.height} ${status.head.slice(0, 8)} peers=${status.peers.length}`
+        // The bridge is an observer, not a peer: counted apart, as the page does.
+        const peers = status.peers.filter((peer) => !peer.observer).length
+        return `${node.name} h=${status.height} ${status.head.slice(0, 8)} peers=${peers}`
       } catch {
         return `${node.name} starting`
       }

@@ -29,6 +29,21 @@ ensure_chromium() {
   fi
 }
 
+# The container test (apps/node/test/container.test.ts) builds the image and
+# runs it with podman and runc; without them it says why and is skipped.
+ensure_podman() {
+  if command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1; then
+    return
+  fi
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing podman and runc with apt-get"
+    apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc >/dev/null ||
+      echo "setup: installing podman failed; the container test will be skipped" >&2
+  else
+    echo "setup: podman/runc are missing and cannot be installed here (need root and apt-get); the container test will be skipped" >&2
+  fi
+}
+
 ensure_workspace() {
   ensure_pnpm
   COREPACK_ENABLE_STRICT=0 pnpm install --frozen-lockfile --reporter=append-only
@@ -38,6 +53,7 @@ case "${1:-}" in
   test)
     ensure_workspace
     ensure_chromium
+    ensure_podman
     pnpm lint
     pnpm test
     node scripts/test-summary.mjs

@@ -2,19 +2,30 @@
 import { fileURLToPath } from 'node:url'
 import { Command, InvalidArgumentError } from 'commander'
 import { pino } from 'pino'
+import { HistoryStore } from './history.js'
 import { type BridgeTarget, Observer } from './observer.js'
 import { startBridgeServer } from './server.js'
 import { NetworkView } from './view.js'
 
 const HOST_PORT = /^(\[[^\]]+\]|[^\s:[\]]+):\d{1,5}$/
 
+const NAME = /^[\w.-]{1,32}$/
+
+/** `[NAME=]HOST:PORT[@API_HOST:API_PORT]` */
 function target(value: string, previous: BridgeTarget[] = []): BridgeTarget[] {
-  const [p2p, api] = value.split('@')
-  if (!p2p || !HOST_PORT.test(p2p) || (api !== undefined && !HOST_PORT.test(api)))
+  const eq = value.indexOf('=')
+  const name = eq < 0 ? undefined : value.slice(0, eq)
+  const [p2p, api] = value.slice(eq + 1).split('@')
+  if (
+    (name !== undefined && !NAME.test(name)) ||
+    !p2p ||
+    !HOST_PORT.test(p2p) ||
+    (api !== undefined && !HOST_PORT.test(api))
+  )
     throw new InvalidArgumentError(
-      `expected HOST:PORT or HOST:PORT@API_HOST:API_PORT, got "${value}"`,
+      `expected [NAME=]HOST:PORT[@API_HOST:API_PORT] (NAME: 1-32 of letters, digits, _ . -), got "${value}"`,
     )
-  return [...previous, { p2p, api }]
+  return [...previous, { p2p, api, name }]
 }
 
 const integer = (value: string) => {
@@ -28,8 +39,8 @@ const program = new Command('chronos-bridge')
     'Watch a Chronos network and serve a live page: node table, topology, block propagation',
   )
   .requiredOption(
-    '--node <host:port[@api]>',
-    'a node to watch: its P2P address, and its API for richer data (repeatable)',
+    '--node <[name=]host:port[@api]>',
+    'a node to watch: a name to show, its P2P address, and its API for richer data (repeatable)',
     target,
   )
   .option('--listen <host:port>', 'where the page and its WebSocket are served', '127.0.0.1:8080')
@@ -40,10 +51,21 @@ const program = new Command('chronos-bridge')
     'an origin allowed to open the WebSocket (repeatable; default same origin)',
     (v, p: string[] = []) => [...p, v],
   )
+  .option(
+    '--allow-host <name>',
+    'a host name the page is served under besides IP addresses and localhost (repeatable; guards against DNS rebinding)',
+    (v, p: string[] = []) => [...p, v],
+  )
+  .option(
+    '--data <dir>',
+    "the bridge's own LevelDB: recent blocks and events survive a restart (default: kept in memory only)",
+  )
   .option('--log-level <level>', 'log level', 'info')
   .action(async (options) => {
     const logger = pino({ level: options.logLevel, base: undefined })
     const view = new NetworkView()
+    const history = options.data ? await HistoryStore.open(options.data, { logger }) : undefined
+    await history?.attach(view)
     const observer = new Observer({
       view,
       targets: options.node,
@@ -57,6 +79,7 @@ const program = new Command('chronos-bridge')
       staticDir: fileURLToPath(new URL('../dist-web', import.meta.url)),
       maxClients: options.maxClients,
       allowedOrigins: options.allowOrigin,
+      allowedHosts: options.allowHost,
       logger,
     })
     logger.info(
@@ -66,6 +89,7 @@ const program = new Command('chronos-bridge')
     const stop = async () => {
       await server.close()
       await observer.stop()
+      await history?.close()
       process.exit(0)
     }
     process.on('SIGINT', () => void stop())

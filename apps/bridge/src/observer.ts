@@ -1,16 +1,14 @@
-// Our nodes' API shapes: types only, erased at build (the bridge reads the API over HTTP).
-
-import { type Logger, silentLogger } from '@chronos/codec'
-import type { NodeStatus, Observation, ObservationKind } from '@chronos/node'
-import { KnownSet, PeerManager } from '@chronos/peer'
+import { inTurnProducer, type Logger, silentLogger } from '@chronos/codec'
+import { KnownSet, type LocalChainStatus, PeerManager } from '@chronos/peer'
 import { type Transport, tcpTransport } from '@chronos/transport'
-import type { Reach } from './protocol.js'
+import { type ApiStatus, readObservations, readStatus } from './node-api.js'
 import type { NetworkView } from './view.js'
 
-/** A node to watch: its P2P address, and its HTTP API when it is one of ours. */
+/** A node to watch: its P2P address, its HTTP API when it is one of ours, and a name to show. */
 export interface BridgeTarget {
   p2p: string
   api?: string
+  name?: string
 }
 
 export interface ObserverOptions {
@@ -24,24 +22,29 @@ export interface ObserverOptions {
   logger?: Logger
 }
 
-const KIND: Record<Exclude<ObservationKind, 'reorg'>, Reach['kind']> = {
-  produced: 'produced',
-  block: 'block',
-  hash: 'hash',
-  confirmed: 'block',
-}
+/**
+ * The Status the bridge sends: no chain (height 0, no head, no genesis, so
+ * any network's nodes accept it), and the 1.1 feature `observer` so that
+ * nodes can leave it out of their peer counts and gossip fan-out (peers
+ * that do not know the feature ignore it, section 13).
+ */
+export const OBSERVER_FEATURE = 'observer'
+const OBSERVER_STATUS: LocalChainStatus = { height: 0 }
 
 /**
  * Watches the network two ways. As a peer (an observer: no chain, any
  * genesis), it gets every node's Status beats (height, head, round trip)
  * and the blocks nodes gossip to it; that works with any conforming node.
- * From our own nodes' APIs it also reads peer lists (the topology, and
- * nodes to discover) and how each node first saw each block, and from whom.
+ * From our own nodes' APIs (validated in node-api.ts) it also reads peer
+ * lists (the topology, and nodes to discover), how each node first saw each
+ * block and from whom, identities and mempools.
  */
 export class Observer {
   readonly peers: PeerManager
   private readonly view: NetworkView
   private readonly apis = new Map<string, { api: string; after: number }>()
+  /** Operators' names for nodes, by P2P address. */
+  private readonly names = new Map<string, string>()
   private readonly asked = new KnownSet(4096)
   private readonly pollMs: number
   private readonly logger: Logger
@@ -52,13 +55,16 @@ export class Observer {
     this.view = options.view
     this.pollMs = options.pollMs ?? 1000
     this.logger = options.logger ?? silentLogger
-    for (const target of options.targets)
+    for (const target of options.targets) {
       if (target.api) this.apis.set(target.p2p, { api: target.api, after: 0 })
+      if (target.name) this.names.set(target.p2p, target.name)
+    }
     this.peers = new PeerManager({
       transport: options.transport ?? tcpTransport({ logger: this.logger }),
       listen: options.listen ?? '127.0.0.1:0',
       peers: options.targets.map((t) => t.p2p),
-      chain: () => ({ height: 0 }),
+      chain: () => OBSERVER_STATUS,
+      features: [OBSERVER_FEATURE],
       handlers: {
         pull: () => null,
         newBlock: (block, session) => {
@@ -67,7 +73,7 @@ export class Observer {
           this.view.observe(node, {
             hash: block.block_header.hash,
             at: Date.now(),
-            kind: 'seen',
+            arrival: 'seen',
             height: block.block_header.height,
             producer: block.block_header.producer,
             transactions: block.transactions.length,
@@ -75,7 +81,7 @@ export class Observer {
         },
         newBlockHash: (hash, session) => {
           const node = session.peerAddress
-          if (node) this.view.observe(node, { hash, at: Date.now(), kind: 'seen' })
+          if (node) this.view.observe(node, { hash, at: Date.now(), arrival: 'seen' })
           // Fetch each block once, to learn its height, producer and size.
           if (this.asked.has(hash)) return 'known'
           this.asked.add(hash)
@@ -91,11 +97,13 @@ export class Observer {
         head: status.head ?? null,
         rttMs:
           peer.outbound?.rttMs === undefined ? null : Math.round(peer.outbound.rttMs * 10) / 10,
+        name: this.names.get(peer.address),
         up: true,
       }),
     )
+    // Down once no connection to it is left (its inbound dial-back may close before or after ours).
     this.peers.on('disconnect', (peer) => {
-      if (!peer.outbound) this.view.nodeDown(peer.address)
+      if (!peer.connected) this.view.nodeDown(peer.address)
     })
   }
 
@@ -118,45 +126,16 @@ export class Observer {
       await Promise.all(
         [...this.apis].map(async ([p2p, source]) => {
           try {
-            const status = (await getJson(`http://${source.api}/status`)) as NodeStatus
-            this.view.updateNode(status.address, {
-              height: status.height,
-              head: status.head,
-              producing: status.producing,
-              peers: status.peers.filter((p) => p.address !== this.peers.address).length,
-              source: 'api',
-              up: true,
-            })
-            for (const peer of status.peers) {
-              edges.push([status.address, peer.address])
-              // Discovery: nodes our nodes talk to are watched too, over P2P.
-              if (peer.address !== this.peers.address) this.peers.connect(peer.address)
-            }
-            const seen = (await getJson(
-              `http://${source.api}/observations?after=${source.after}`,
-            )) as Observation[]
-            for (const o of seen) {
-              source.after = Math.max(source.after, o.seq)
-              if (o.kind === 'reorg') {
-                this.view.reorg(status.address, {
-                  forkHeight: o.forkHeight ?? 0,
-                  removed: o.removed ?? 0,
-                  height: o.height ?? 0,
-                  head: o.hash,
-                })
-                continue
-              }
-              this.view.observe(status.address, {
-                hash: o.hash,
-                at: o.at,
-                kind: KIND[o.kind],
-                via: o.from ?? null,
-                height: o.height,
-                producer: o.producer,
-                transactions: o.transactions,
-                reported: true,
-                confirmed: o.kind === 'confirmed',
-              })
+            const status = await readStatus(source.api)
+            this.applyStatus(status, edges)
+            const { reports, last, invalid } = await readObservations(source.api, source.after)
+            source.after = last
+            if (invalid)
+              this.logger.warn({ node: p2p, invalid }, 'node API sent invalid observations')
+            for (const report of reports) {
+              if (report.type === 'reorg') this.view.reorg(status.address, report)
+              else if (report.type === 'sighting')
+                this.view.observe(status.address, { ...report, reported: true })
             }
           } catch (error) {
             this.logger.debug(
@@ -171,10 +150,45 @@ export class Observer {
       this.polling = false
     }
   }
-}
 
-async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2000) })
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`)
-  return response.json()
+  private applyStatus(status: ApiStatus, edges: [string, string][]): void {
+    // The network's own nodes: not us, not other observers.
+    const peers = status.peers.filter((p) => p.address !== this.peers.address && !p.observer)
+    this.view.updateNode(status.address, {
+      height: status.height,
+      head: status.head,
+      producing: status.producing,
+      peers: peers.length,
+      pending: status.mempool,
+      key: status.key,
+      producer:
+        status.permissioned && status.key ? (status.producers ?? []).includes(status.key) : null,
+      provenPeers: peers.some((p) => p.proven !== undefined)
+        ? peers.filter((p) => p.proven).length
+        : null,
+      name: this.names.get(status.address),
+      source: 'api',
+      up: true,
+    })
+    const producers = status.permissioned ? (status.producers ?? []) : null
+    this.view.setNetwork({
+      network: status.network,
+      ...(status.permissioned !== undefined
+        ? {
+            producers,
+            // The turn rule is the codec's; it reads only the producer list, not the clock.
+            inTurn:
+              status.inTurn ??
+              (producers &&
+                inTurnProducer(status.round, { producers, roundMs: 1, genesisTime: 0 })) ??
+              null,
+          }
+        : {}),
+    })
+    for (const peer of peers) {
+      edges.push([status.address, peer.address])
+      // Discovery: nodes our nodes talk to are watched too, over P2P.
+      this.peers.connect(peer.address)
+    }
+  }
 }

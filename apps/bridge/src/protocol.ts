@@ -8,13 +8,39 @@
  */
 import { z } from 'zod'
 
-export const BRIDGE_PROTOCOL_VERSION = 1
+export const BRIDGE_PROTOCOL_VERSION = 2
 
 const version = z.literal(BRIDGE_PROTOCOL_VERSION)
+
+/**
+ * How a node came to hold (or know of) a block: the one vocabulary for it,
+ * used by the observer, the view and the page. The node API's own words are
+ * translated into it once, at the edge (`node-api.ts`).
+ */
+export const arrivalSchema = z.enum([
+  /** It produced the block. */
+  'produced',
+  /** A peer pushed the block whole (NEW_BLOCK) before announcing it. */
+  'push',
+  /** Its hash was announced first; the node then fetched it whole (GET_BLOCK). */
+  'pull',
+  /** Only its hash has been announced to the node so far. */
+  'announced',
+  /** The node's chain reached it without a gossip sighting: it came by sync. */
+  'synced',
+  /** It holds the block (the bridge saw it send it, or it confirmed it); how it came is unknown. */
+  'seen',
+])
+export type Arrival = z.infer<typeof arrivalSchema>
+
+/** Whether an arrival means the node holds the block whole (the one rule for "reached"). */
+export const holdsBlock = (arrival: Arrival): boolean => arrival !== 'announced'
 
 export const nodeViewSchema = z.object({
   /** The node's P2P address (its Status address). */
   address: z.string(),
+  /** The operator's name for it (`--node NAME=...`). */
+  name: z.string().nullable(),
   height: z.number().nullable(),
   head: z.string().nullable(),
   /** SHAKEHAND round trip from the bridge, ms. */
@@ -25,6 +51,16 @@ export const nodeViewSchema = z.object({
   /** Known only for nodes whose API the bridge reads. */
   producing: z.boolean().nullable(),
   peers: z.number().nullable(),
+  /** Transactions in its mempool (API only). */
+  pending: z.number().nullable(),
+  /** Share of the time since the bridge first saw it that it was up, 0..1. */
+  uptime: z.number(),
+  /** Its public key (protocol 1.1 identity), when its API reports one. */
+  key: z.string().nullable(),
+  /** Its network is permissioned and it is one of the listed producers. */
+  producer: z.boolean().nullable(),
+  /** Peers whose identity it has proven / all its peers (1.1, API only). */
+  provenPeers: z.number().nullable(),
   /** `api` when the node's own API reports it, `p2p` when only the protocol shows it. */
   source: z.enum(['api', 'p2p']),
 })
@@ -38,8 +74,7 @@ export const reachSchema = z.object({
   at: z.number(),
   /** The peer it came from, when known. */
   via: z.string().nullable(),
-  /** `block`: received whole; `hash`: announced; `produced`: its own; `seen`: observed over P2P. */
-  kind: z.enum(['produced', 'block', 'hash', 'seen']),
+  arrival: arrivalSchema,
 })
 
 export const blockViewSchema = z.object({
@@ -51,9 +86,11 @@ export const blockViewSchema = z.object({
   /** A node reported confirming it (candidates that lost stay false). */
   confirmed: z.boolean(),
   reach: z.array(reachSchema),
-  /** ms from the first sighting until 50 / 90 / 100 % of the nodes up had the block. */
+  /** ms from the first sighting until 50 / 90 / 95 / 99 / 100 % of the nodes up held the block. */
   t50: z.number().nullable(),
   t90: z.number().nullable(),
+  t95: z.number().nullable(),
+  t99: z.number().nullable(),
   t100: z.number().nullable(),
 })
 
@@ -64,7 +101,17 @@ export const networkEventSchema = z.object({
   detail: z.string(),
 })
 
+/** What the network as a whole declares (from our nodes' APIs). */
+export const networkInfoSchema = z.object({
+  network: z.string().nullable(),
+  /** Permissioned networks list their producers' keys (1.1); null when open or unknown. */
+  producers: z.array(z.string()).nullable(),
+  /** The producer whose turn the latest round a node reported is (section 12); null when open. */
+  inTurn: z.string().nullable(),
+})
+
 export const snapshotSchema = z.object({
+  network: networkInfoSchema,
   nodes: z.array(nodeViewSchema),
   edges: z.array(edgeSchema),
   blocks: z.array(blockViewSchema),
@@ -72,6 +119,7 @@ export const snapshotSchema = z.object({
 })
 
 export const deltaSchema = z.object({
+  network: networkInfoSchema.optional(),
   nodes: z.array(nodeViewSchema).optional(),
   /** The whole edge list, when it changed. */
   edges: z.array(edgeSchema).optional(),
@@ -100,6 +148,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   }),
 ])
 
+export type NetworkInfo = z.infer<typeof networkInfoSchema>
 export type NodeView = z.infer<typeof nodeViewSchema>
 export type Edge = z.infer<typeof edgeSchema>
 export type Reach = z.infer<typeof reachSchema>

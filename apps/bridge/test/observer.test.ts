@@ -4,7 +4,7 @@
 import { type Block, createGenesis } from '@chronos/codec'
 import type { ChronosNode } from '@chronos/node'
 import { afterAll, describe, expect, it } from 'vitest'
-import { NetworkView, Observer } from '../src/index.js'
+import { NetworkView, OBSERVER_FEATURE, Observer } from '../src/index.js'
 import { startNode } from './nodes.js'
 
 const nodes: ChronosNode[] = []
@@ -82,4 +82,22 @@ describe('the observer over P2P only', () => {
       clearInterval(flushing)
     }
   }, 60_000)
+
+  it('marks itself an observer in its Status (features: ["observer"]) so nodes can leave it out of fan-out and peer counts', async () => {
+    const genesis = createGenesis({ network: 'observer-flag', roundMs: 400, timestamp: Date.now() })
+    const node = await producer(genesis, [])
+    const view = new NetworkView()
+    const watcher = new Observer({ view, targets: [{ p2p: node.address }] })
+    const seen = new Promise<readonly string[] | undefined>((resolve) =>
+      node.peers.on('status', (peer, status) => {
+        if (peer.address === watcher.peers.address) resolve(status.features)
+      }),
+    )
+    await watcher.start()
+    try {
+      expect(await seen).toEqual([OBSERVER_FEATURE])
+    } finally {
+      await watcher.stop()
+    }
+  }, 30_000)
 })

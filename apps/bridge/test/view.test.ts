@@ -7,32 +7,31 @@ describe('NetworkView', () => {
   it('times how long a block takes to reach 50, 90 and 100 % of the nodes up', () => {
     const view = new NetworkView()
     for (const n of ['a', 'b', 'c', 'd']) view.updateNode(n, { height: 1, head: hash('1') })
-    view.observe('a', { hash: hash('x'), at: 1000, kind: 'produced', height: 2, producer: 'a' })
-    view.observe('b', { hash: hash('x'), at: 1040, kind: 'block', via: 'a' })
-    view.observe('c', { hash: hash('x'), at: 1030, kind: 'hash', via: 'a' })
+    view.observe('a', { hash: hash('x'), at: 1000, arrival: 'produced', height: 2, producer: 'a' })
+    view.observe('b', { hash: hash('x'), at: 1040, arrival: 'push', via: 'a' })
+    view.observe('c', { hash: hash('x'), at: 1030, arrival: 'announced', via: 'a' })
     let block = view.snapshot().blocks[0]!
     expect([block.t50, block.t90, block.t100]).toEqual([40, null, null])
-    view.observe('c', { hash: hash('x'), at: 1090, kind: 'block', via: 'b' })
-    view.observe('d', { hash: hash('x'), at: 1100, kind: 'seen' })
+    view.observe('c', { hash: hash('x'), at: 1090, arrival: 'push', via: 'b' })
+    view.observe('d', { hash: hash('x'), at: 1100, arrival: 'seen' })
     block = view.snapshot().blocks[0]!
     expect([block.t50, block.t90, block.t100]).toEqual([40, 100, 100])
-    expect(block.reach.find((r) => r.node === 'c')).toMatchObject({ kind: 'block', via: 'b' })
     expect(block).toMatchObject({ height: 2, producer: 'a', confirmed: false })
   })
 
   it("prefers a node's own report over what the bridge saw over P2P", () => {
     const view = new NetworkView()
-    view.observe('a', { hash: hash('x'), at: 2000, kind: 'seen' })
+    view.observe('a', { hash: hash('x'), at: 2000, arrival: 'seen' })
     view.observe('a', {
       hash: hash('x'),
       at: 1500,
-      kind: 'block',
+      arrival: 'push',
       via: 'b',
       reported: true,
       confirmed: true,
     })
     const block = view.snapshot().blocks[0]!
-    expect(block.reach).toEqual([{ node: 'a', at: 1500, via: 'b', kind: 'block' }])
+    expect(block.reach).toEqual([{ node: 'a', at: 1500, via: 'b', arrival: 'push' }])
     expect(block.confirmed).toBe(true)
   })
 
@@ -69,10 +68,48 @@ describe('NetworkView', () => {
     expect(events[0]!.detail).toContain('replaced 2 blocks above 5')
   })
 
+  it('counts a block a node reached by sync (its head) as reached, and says it came by sync', () => {
+    let now = 1000
+    const view = new NetworkView({ now: () => now })
+    for (const n of ['a', 'b']) view.updateNode(n, { height: 1, head: hash('1') })
+    view.observe('a', { hash: hash('x'), at: 1000, arrival: 'produced', height: 2 })
+    expect(view.snapshot().blocks[0]!.t100).toBeNull()
+    now = 1300
+    // b never saw x gossiped; its head moved onto it (sync).
+    view.updateNode('b', { height: 2, head: hash('x') })
+    const block = view.snapshot().blocks[0]!
+    expect(block.reach.find((r) => r.node === 'b')).toMatchObject({ arrival: 'synced', at: 1300 })
+    expect(block.t100).toBe(300)
+    // A head seen before the block itself counts too.
+    view.updateNode('a', { height: 3, head: hash('y') })
+    view.observe('b', { hash: hash('y'), at: 1400, arrival: 'push', via: 'a' })
+    const y = view.snapshot().blocks.find((b) => b.hash === hash('y'))!
+    expect(y.reach.map((r) => [r.node, r.arrival]).sort()).toEqual([
+      ['a', 'synced'],
+      ['b', 'push'],
+    ])
+  })
+
+  it("keeps each node's uptime share and the 95th and 99th percentile times", () => {
+    let now = 0
+    const view = new NetworkView({ now: () => now })
+    view.updateNode('a', { height: 1 })
+    now = 1000
+    view.nodeDown('a')
+    now = 2000
+    view.updateNode('a', { height: 1 })
+    expect(view.snapshot().nodes[0]!.uptime).toBeCloseTo(0.5)
+    for (let i = 0; i < 99; i++) view.updateNode(`n${i}`, { height: 1 })
+    for (let i = 0; i < 100; i++)
+      view.observe(i ? `n${i - 1}` : 'a', { hash: hash('z'), at: 10_000 + i, arrival: 'push' })
+    const z = view.snapshot().blocks[0]!
+    expect([z.t50, z.t90, z.t95, z.t99, z.t100]).toEqual([49, 89, 94, 98, 99])
+  })
+
   it('keeps a bounded number of blocks', () => {
     const view = new NetworkView({ maxBlocks: 3 })
     for (let i = 0; i < 10; i++)
-      view.observe('a', { hash: String(i).repeat(64), at: i, kind: 'block' })
+      view.observe('a', { hash: String(i).repeat(64), at: i, arrival: 'push' })
     expect(view.snapshot().blocks.map((b) => b.hash[0])).toEqual(['7', '8', '9'])
   })
 })

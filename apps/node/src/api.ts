@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { parseAddress, transactionSchema } from '@chronos/codec'
+import { healthStatusCode, nodeHealth, parseSyncingStatus } from './health.js'
 import type { ChronosNode } from './node.js'
 
 const MAX_TX_BODY_BYTES = 64 * 1024
@@ -32,6 +33,17 @@ async function route(node: ChronosNode, request: IncomingMessage, response: Serv
   const url = new URL(request.url ?? '/', 'http://api')
   if (request.method === 'GET' && url.pathname === '/status')
     return send(response, 200, node.status())
+  if (request.method === 'GET' && url.pathname === '/health') {
+    const syncing = parseSyncingStatus(url.searchParams.get('syncing_status'))
+    if (!syncing.ok)
+      return send(response, 400, { error: 'INVALID_PARAM', message: syncing.message })
+    const health = nodeHealth(node)
+    return send(response, healthStatusCode(health, syncing.code), health)
+  }
+  if (request.method === 'GET' && url.pathname === '/ready') {
+    const health = nodeHealth(node)
+    return send(response, health.state === 'synced' ? 200 : 503, health)
+  }
   if (request.method === 'GET' && url.pathname === '/metrics') {
     const registry = node.metrics.registry
     return send(response, 200, await registry.metrics(), registry.contentType)
@@ -77,7 +89,7 @@ async function route(node: ChronosNode, request: IncomingMessage, response: Serv
   return send(response, 404, { error: 'NOT_FOUND', message: `${request.method} ${url.pathname}` })
 }
 
-/** The node's HTTP API: GET /status, GET /metrics, GET /blocks/:height, POST /tx. */
+/** The node's HTTP API: GET /status, GET /health, GET /ready, GET /metrics, GET /blocks/:height, POST /tx. */
 export async function startApi(node: ChronosNode, address: string): Promise<Server> {
   const target = parseAddress(address)
   if (!target) throw new Error(`invalid API address ${address}`)

@@ -8,6 +8,14 @@ export {
   readConfigFile,
   resolveConfig,
 } from './config.js'
+export {
+  type HealthOptions,
+  healthStatusCode,
+  type NodeHealth,
+  type NotReadyReason,
+  nodeHealth,
+  SYNC_TOLERANCE_BLOCKS,
+} from './health.js'
 export { createLogger, prettyLine } from './logger.js'
 export { Mempool, type MempoolRefusal } from './mempool.js'
 export { createMetrics, type NodeMetrics } from './metrics.js'

@@ -108,6 +108,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   /** Addresses learned by peer exchange (undefined when it is off). */
   readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
+  private started = false
   private producing: boolean
 
   private constructor(
@@ -263,6 +264,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     await this.addressBook?.load()
     await this.peers.start()
     this.gossip.start()
+    this.started = true
     this.logger.info(
       {
         address: this.peers.address,
@@ -275,6 +277,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       },
       'node started',
     )
+  }
+
+  /** Where the node is in its life, for health checks: serving only while `running`. */
+  get lifecycle(): 'created' | 'running' | 'stopping' {
+    if (this.stopping) return 'stopping'
+    return this.started ? 'running' : 'created'
   }
 
   /** Stops production, closes every connection, then the store. Idempotent. */
@@ -330,9 +338,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /**
+   * A peer's possible, not yet refuted claim of a longer chain: our
+   * candidate would be on a stale head. Sync decides (a lie never stops production).
+   */
   private behind(): boolean {
-    const height = this.store.height()
-    return this.peers.readyPeers().some((peer) => (peer.status?.height ?? 0) > height)
+    return this.sync.behind()
   }
 
   private observe(): void {

@@ -257,8 +257,9 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   }
 
   private peerOf(session: ServerSession): Peer | undefined {
-    const address = session.peerAddress
-    return address === undefined ? undefined : this.peers.get(address)
+    // Peers are keyed by identity (the proven key, else the address), not by address.
+    const id = session.peerId
+    return id === undefined ? undefined : this.peers.get(id)
   }
 
   private armTimer(): void {

@@ -65,6 +65,11 @@ export class AddressBook {
     return this.entries.size
   }
 
+  /** Sources with unverified entries in the book: bounded by the entries themselves. */
+  get sources(): number {
+    return this.perSource.size
+  }
+
   /** Reads what storage kept; records that do not parse are dropped. */
   async load(): Promise<void> {
     if (!this.storage) return

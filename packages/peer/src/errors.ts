@@ -43,6 +43,8 @@ export const PEER_CLOSE_REASONS = {
   NOT_OFFERED: 'NOT_OFFERED',
   /** A better peer needed the outbound slot this one held (it delivered nothing lately). */
   EVICTED: 'EVICTED',
+  /** The peer's Status claims a height it then does not serve (PULL_BLOCK answered null). */
+  CLAIM_NOT_SERVED: 'CLAIM_NOT_SERVED',
   /** A local handler failed while answering. */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** The node is shutting down. */
@@ -64,6 +66,7 @@ export const PENALISED_REASONS: ReadonlySet<string> = new Set([
   PEER_CLOSE_REASONS.BAD_PROOF,
   PEER_CLOSE_REASONS.SLOW_READER,
   PEER_CLOSE_REASONS.NOT_OFFERED,
+  PEER_CLOSE_REASONS.CLAIM_NOT_SERVED,
 ])
 
 export type PeerErrorCode = PeerCloseReason | 'PEER_GONE' | 'TOO_MANY_PENDING'

@@ -283,12 +283,16 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   }
 
   private answer(message: Message): void {
-    this.answers.push({ state: 'ready', message })
-    this.pump()
+    this.enqueue({ state: 'ready', message })
   }
 
   private answerLater(produce: () => Promise<Message>): void {
-    this.answers.push({ state: 'queued', produce })
+    this.enqueue({ state: 'queued', produce })
+  }
+
+  /** Every answer, ready or not, counts toward `maxPendingAnswers`: behind a slow one they all wait. */
+  private enqueue(answer: Answer): void {
+    this.answers.push(answer)
     if (this.answers.length >= this.context.limits.maxPendingAnswers) this.pauseReading()
     this.pump()
   }

@@ -116,6 +116,21 @@ describe('peer exchange', () => {
 describe('AddressBook', () => {
   const usable = () => true
 
+  it('100,000 addresses from 100,000 sources: the book stays at its bound', () => {
+    const book = new AddressBook()
+    for (let i = 0; i < 100_000; i++)
+      book.learn(
+        [{ address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:7000` }],
+        `src-${i}`,
+        usable,
+      )
+    expect(book.size).toBe(book.limits.maxEntries)
+    // Per-source counts live only as long as that source's entries.
+    expect((book as unknown as { perSource: Map<string, number> }).perSource.size).toBe(
+      book.limits.maxEntries,
+    )
+  })
+
   it('keeps verified entries over claims, forgets entries that keep failing, and persists', async () => {
     const saved = new Map<string, string>()
     const storage: AddressBookStorage = {

@@ -137,3 +137,27 @@ describe('ServerSession answers', () => {
     expect((await closed)[1].reason).toBe(R.NOT_OFFERED)
   })
 })
+
+describe('ServerSession pending answers', () => {
+  it('behind one slow answer, ready answers count toward maxPendingAnswers and reading pauses (fuzz finding answers-unbounded)', async () => {
+    const a = await startManager({
+      limits: { maxPendingAnswers: 8 },
+      // A PULL_BLOCK whose answer never comes: everything after it waits in FIFO order.
+      handlers: { pull: () => new Promise(() => {}) },
+    })
+    const raw = await rawClient(a)
+    raw.send({ code: 'SHAKEHAND', data: status('127.0.0.1:57') })
+    await receive(raw)
+    const session = await new Promise<ServerSession>((resolve) =>
+      a.peers().length
+        ? resolve([...a.peers()[0]!.inbound][0]!)
+        : a.once('status', (p) => resolve([...p.inbound][0]!)),
+    )
+    raw.send({ code: 'PULL_BLOCK', data: 1 })
+    for (let i = 0; i < 2_000; i++) raw.send({ code: 'SHAKEHAND', data: status('127.0.0.1:57') })
+    // The node stops reading at the bound: the rest stay in the socket, not in our queue.
+    await expect.poll(() => session.pendingAnswers).toBeGreaterThanOrEqual(8)
+    expect(session.pendingAnswers).toBe(8)
+    raw.close()
+  })
+})

@@ -10,7 +10,7 @@ import { tcpTransport } from '@chronos/transport'
 import { buildChain, genesis } from '../test/helpers.js'
 
 const [blocks, listeners] = process.argv.slice(2).map(Number) as [number, number]
-const chain = buildChain(genesis, blocks, 'bench', 20)
+const chain = buildChain(genesis, blocks, { tag: 'bench', transactions: 20 })
 const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-source-'))
 const store = await openChainStore({ genesis, location: dir })
 await store.reorg(0, chain)

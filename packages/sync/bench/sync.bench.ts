@@ -12,11 +12,11 @@ import { type ChainStore, openChainStore } from '@chronos/chain-store'
 import { PeerManager } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { SyncEngine } from '../src/index.js'
-import { buildChain, genesis } from '../test/helpers.js'
+import { buildChain, chainStatus, genesis, noGossip } from '../test/helpers.js'
 
 const BLOCKS = Number(process.env.CHRONOS_BENCH_BLOCKS ?? 10_000)
 const WINDOW = Number(process.env.CHRONOS_BENCH_WINDOW ?? 64)
-const chain = buildChain(genesis, BLOCKS, 'bench', 20)
+const chain = buildChain(genesis, BLOCKS, { tag: 'bench', transactions: 20 })
 
 async function withStore<T>(work: (store: ChainStore) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-sync-'))
@@ -28,13 +28,6 @@ async function withStore<T>(work: (store: ChainStore) => Promise<T>): Promise<T>
     await rm(dir, { recursive: true, force: true })
   }
 }
-
-const chainStatus = (store: ChainStore) => () => ({
-  height: store.height(),
-  head: store.head().block_header.hash,
-  genesis: genesis.block_header.hash,
-})
-const noGossip = { newBlock() {}, newBlockHash: () => 'known' as const }
 
 // The serving peers run in another process, as real peers would, sharing one preloaded store.
 const sourceProcess = spawn(

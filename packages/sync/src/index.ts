@@ -1,8 +1,9 @@
 /**
  * `@chronos/sync`: keeps a node's confirmed chain on the best chain its
- * peers know, with PULL_BLOCK/PUSH_BLOCK (PROTOCOL.md section 8).
+ * peers know, with PULL_BLOCK/PUSH_BLOCK (PROTOCOL.md section 8). Only what
+ * a node composes with is exported; the planner, the fork download and the
+ * range download are internals (tests import them by path).
  */
-export { type Ancestor, findCommonAncestor, type PullBlock } from './ancestor.js'
 export { RangeUnavailableError, SyncError, type SyncErrorCode } from './errors.js'
 export type { SyncProgress } from './progress.js'
 export { SyncEngine, type SyncEvents, type SyncOptions, type SyncResult } from './sync-engine.js'

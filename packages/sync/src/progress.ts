@@ -12,19 +12,29 @@ export interface SyncProgress {
   peers: number
 }
 
-/** Turns applied-block counts into rates and ETAs. */
+/** Turns applied-block counts into rates and ETAs, on the clock it is given (ms). */
 export class ProgressMeter {
-  private readonly startedAt = performance.now()
+  private readonly startedAt: number
   private applied = 0
 
-  constructor(private readonly target: number) {}
+  constructor(
+    private target: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.startedAt = now()
+  }
 
   step(): void {
     this.applied++
   }
 
+  /** The sync follows its peer to a higher tip. */
+  retarget(target: number): void {
+    this.target = target
+  }
+
   report(height: number, peers: number): SyncProgress {
-    const seconds = (performance.now() - this.startedAt) / 1000
+    const seconds = (this.now() - this.startedAt) / 1000
     const blocksPerSecond = seconds > 0 ? this.applied / seconds : 0
     const left = Math.max(0, this.target - height)
     return {

@@ -3,9 +3,16 @@ import type { PullBlock } from './ancestor.js'
 import { RangeUnavailableError, SyncError } from './errors.js'
 
 export interface BlockSource {
-  /** The peer's Status address. */
-  address: string
+  /** The peer's id (PeerManager's `Peer.id`). */
+  id: string
   pull: PullBlock
+  /** The height its Status claims now: a null answer at or below it is a broken promise. */
+  claimedHeight?: () => number
+}
+
+export interface RangeDownloadHooks {
+  /** `source` answered null for a height its Status claimed to have (it is dropped too). */
+  unserved?: (source: string, height: number) => void
 }
 
 export interface Downloaded {
@@ -37,12 +44,13 @@ export class RangeDownload {
     private readonly to: number,
     sources: readonly BlockSource[],
     private readonly window: number,
+    private readonly hooks: RangeDownloadHooks = {},
   ) {
     this.nextNew = from
     this.expected = from
     for (const source of sources) {
-      this.sources.set(source.address, source)
-      this.inFlight.set(source.address, 0)
+      this.sources.set(source.id, source)
+      this.inFlight.set(source.id, 0)
     }
     this.pump()
   }
@@ -53,9 +61,9 @@ export class RangeDownload {
 
   /** A peer that became able to serve the range joins it. */
   add(source: BlockSource): void {
-    if (this.stopped || this.sources.has(source.address) || this.dropped.has(source.address)) return
-    this.sources.set(source.address, source)
-    this.inFlight.set(source.address, this.inFlight.get(source.address) ?? 0)
+    if (this.stopped || this.sources.has(source.id) || this.dropped.has(source.id)) return
+    this.sources.set(source.id, source)
+    this.inFlight.set(source.id, this.inFlight.get(source.id) ?? 0)
     this.pump()
   }
 
@@ -87,11 +95,11 @@ export class RangeDownload {
   }
 
   /** Stops using a source; its pending and unconsumed heights go to the others. */
-  drop(address: string): void {
-    if (!this.sources.delete(address)) return
-    this.dropped.add(address)
+  drop(id: string): void {
+    if (!this.sources.delete(id)) return
+    this.dropped.add(id)
     for (const [height, result] of this.results) {
-      if (result.source !== address) continue
+      if (result.source !== id) continue
       this.results.delete(height)
       this.retry.push(height)
     }
@@ -123,13 +131,13 @@ export class RangeDownload {
   private pump(): void {
     if (this.stopped) return
     let total = 0
-    for (const address of this.sources.keys()) total += this.inFlight.get(address) ?? 0
+    for (const id of this.sources.keys()) total += this.inFlight.get(id) ?? 0
     const perSource = Math.max(1, Math.ceil(this.window / Math.max(1, this.sources.size)))
     while (total < this.window) {
       let chosen: BlockSource | undefined
       let least = perSource
       for (const source of this.sources.values()) {
-        const load = this.inFlight.get(source.address) ?? 0
+        const load = this.inFlight.get(source.id) ?? 0
         if (load < least) {
           least = load
           chosen = source
@@ -144,21 +152,22 @@ export class RangeDownload {
   }
 
   private request(source: BlockSource, height: number): void {
-    this.inFlight.set(source.address, (this.inFlight.get(source.address) ?? 0) + 1)
-    const settled = () =>
-      this.inFlight.set(source.address, (this.inFlight.get(source.address) ?? 1) - 1)
+    const claimed = source.claimedHeight?.() ?? -1
+    this.inFlight.set(source.id, (this.inFlight.get(source.id) ?? 0) + 1)
+    const settled = () => this.inFlight.set(source.id, (this.inFlight.get(source.id) ?? 1) - 1)
     source.pull(height).then(
       (block) => {
         settled()
         if (this.stopped) return
-        if (!this.sources.has(source.address)) {
+        if (!this.sources.has(source.id)) {
           this.retry.push(height)
         } else if (block === null) {
           this.retry.push(height)
-          this.drop(source.address)
+          this.drop(source.id)
+          if (height <= claimed) this.hooks.unserved?.(source.id, height)
           return
         } else {
-          this.results.set(height, { block, source: source.address })
+          this.results.set(height, { block, source: source.id })
         }
         this.pump()
         this.notify()
@@ -167,7 +176,7 @@ export class RangeDownload {
         settled()
         if (this.stopped) return
         this.retry.push(height)
-        this.drop(source.address)
+        this.drop(source.id)
       },
     )
   }

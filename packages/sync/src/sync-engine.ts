@@ -1,26 +1,23 @@
 import { EventEmitter } from 'node:events'
 import type { ChainStore } from '@chronos/chain-store'
-import {
-  type Block,
-  checkValidOnParent,
-  comparePriority,
-  isTimely,
-  type Logger,
-  silentLogger,
-} from '@chronos/codec'
+import { type Block, type BlockHeader, type Logger, silentLogger } from '@chronos/codec'
 import { PEER_CLOSE_REASONS, type Peer, type PeerManager } from '@chronos/peer'
 import { findCommonAncestor } from './ancestor.js'
 import { SyncError } from './errors.js'
+import { type ForkEffect, type ForkState, startFork, stepFork } from './fork-download.js'
+import {
+  type Claim,
+  isBehind,
+  isPossibleClaim,
+  type PeerView,
+  PlannerMemory,
+  plan,
+} from './planner.js'
 import { ProgressMeter, type SyncProgress } from './progress.js'
 import { type BlockSource, RangeDownload } from './range-download.js'
 
 /** Blocks written per store batch while catching up. */
 const MAX_APPEND_BATCH = 128
-
-function sourceOf(peer: Peer): BlockSource {
-  const session = peer.outbound!
-  return { address: peer.address, pull: (height) => session.pull(height) }
-}
 
 export interface SyncOptions {
   store: ChainStore
@@ -29,7 +26,7 @@ export interface SyncOptions {
   window?: number
   /** Blocks held in memory for one reorg before giving up on it. Default 10,000. */
   maxReorgBlocks?: number
-  /** Progress events at most this often. Default 1 s. */
+  /** Progress events at most this often, and only for a sync that lasts longer or catches up. Default 1 s. */
   progressIntervalMs?: number
   /**
    * How long a peer may be exactly one block ahead before we sync from it.
@@ -38,27 +35,28 @@ export interface SyncOptions {
    * that races our own confirmation. Default 250 ms.
    */
   oneAheadGraceMs?: number
-  /** Unix ms now; blocks more than 15 s ahead of it are refused (PROTOCOL.md section 6). */
+  /**
+   * Peers the planner remembers (claims, hints, rejections). Entries go when
+   * a peer disconnects, the oldest past this bound. Default 1,024.
+   */
+  maxRememberedPeers?: number
+  /**
+   * Unix ms now. Blocks more than 15 s ahead of it are refused, blocks of a
+   * round that has not ended are not confirmed (PROTOCOL.md section 6).
+   */
   now?: () => number
   logger?: Logger
 }
 
 export interface SyncEvents {
+  /**
+   * While a sync runs longer than `progressIntervalMs`, at most once per
+   * interval; and at the end of one that ran that long or wrote more than
+   * one batch (128 blocks). Never for the one-block syncs of following.
+   */
   progress: [progress: SyncProgress]
   /** A sync with a peer ended; `applied` blocks were written (0 if its chain was not better). */
   done: [result: SyncResult]
-}
-
-/** A sync's chain from the common ancestor on, while it is downloaded. */
-interface ForkState {
-  ancestor: number
-  /** The last block validated: the next one must link to it. */
-  parent: Block
-  /** True once the downloaded blocks are on our chain (an extension, or after the reorg). */
-  onOurChain: boolean
-  /** Downloaded blocks of a fork that does not beat ours yet. */
-  pendingReorg: Block[]
-  result: SyncResult
 }
 
 export interface SyncResult {
@@ -69,13 +67,32 @@ export interface SyncResult {
   height: number
 }
 
+/** One sync with one peer, across the ranges it downloads. */
+interface Run {
+  readonly peer: Peer
+  readonly result: SyncResult
+  readonly meter: ProgressMeter
+  state: ForkState
+  /** Blocks validated for appending, not written yet. */
+  readonly toAppend: Block[]
+  /** The range being downloaded now (or last). */
+  download: RangeDownload | undefined
+  lastReport: number
+  /** A progress event was emitted during the sync. */
+  reported: boolean
+}
+
+const claimOf = (peer: Peer): Claim | undefined =>
+  peer.status && { height: peer.status.height, head: peer.status.head }
+
 /**
  * Keeps our confirmed chain on the best chain our peers know (PROTOCOL.md
- * section 8). A peer's Status that shows a longer chain, or the same height
- * with another head, starts a sync: find the common ancestor by bisection,
- * download the rest from every peer that has it, validate each block on
- * its parent, and append, or replace our suffix in one atomic reorg once
- * the downloaded chain is better by the spec's order.
+ * section 8). The planner (`planner.ts`) picks whom to sync from; a sync
+ * finds the common ancestor by bisection, downloads the rest from every peer
+ * that has it, and feeds each block to the fork download (`fork-download.ts`),
+ * whose effects this class performs: appends, one atomic reorg once the
+ * downloaded chain is better by the codec's fork choice, re-fetches and
+ * penalties.
  */
 export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly store: ChainStore
@@ -83,15 +100,11 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private readonly window: number
   private readonly maxReorgBlocks: number
   private readonly progressIntervalMs: number
+  private readonly oneAheadGraceMs: number
   private readonly now: () => number
   private readonly logger: Logger
-  /** Peers whose chain, as of the head they announced, is not better than ours. */
-  private readonly notBetter = new Map<string, string>()
-  private readonly hinted = new Set<string>()
-  /** When each peer was first seen one block ahead with its current head. */
-  private readonly oneAhead = new Map<string, { head: string | undefined; since: number }>()
-  private readonly oneAheadGraceMs: number
-  private graceTimer: NodeJS.Timeout | undefined
+  private readonly memory: PlannerMemory
+  private wakeTimer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
   private stopped = false
@@ -105,22 +118,20 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.maxReorgBlocks = options.maxReorgBlocks ?? 10_000
     this.progressIntervalMs = options.progressIntervalMs ?? 1000
     this.oneAheadGraceMs = options.oneAheadGraceMs ?? 250
+    this.memory = new PlannerMemory(options.maxRememberedPeers ?? 1024)
     this.now = options.now ?? Date.now
     this.logger = options.logger ?? silentLogger
-    this.peers.on('status', (peer) => {
+    const seen = (peer: Peer) => {
+      const claim = claimOf(peer)
+      if (claim) this.memory.observe(peer.id, claim, this.now())
       this.joinCurrent(peer)
       this.schedule()
-    })
-    this.peers.on('ready', (peer) => {
-      this.joinCurrent(peer)
-      this.schedule()
-    })
+    }
+    this.peers.on('status', seen)
+    this.peers.on('ready', seen)
     // Per-peer memory lives only as long as the peer is connected.
     this.peers.on('disconnect', (peer) => {
-      if (peer.connected) return
-      this.notBetter.delete(peer.address)
-      this.hinted.delete(peer.address)
-      this.oneAhead.delete(peer.address)
+      if (!peer.connected) this.memory.forget(peer.id)
     })
   }
 
@@ -134,12 +145,31 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   }
 
   /**
-   * A peer sent a block whose parent we lack: its chain may be better even
-   * if its last Status did not say so. Checks it now.
+   * True when a ready peer credibly claims a longer chain than ours (see
+   * `isBehind` in planner.ts): an impossible height, a claim whose sync
+   * failed or was not better, or a chain ahead of our clock does not count.
+   * A producer should not pack on a head it is about to leave; this tells it
+   * when, without letting a lie stop production.
    */
-  hint(peerAddress: string): void {
-    this.hinted.add(peerAddress)
-    this.notBetter.delete(peerAddress)
+  behind(): boolean {
+    const head = this.store.head().block_header
+    return isBehind({
+      ours: { height: head.height, head: head.hash },
+      peers: this.readyViews(),
+      memory: this.memory,
+      nowMs: this.now(),
+      clock: this.store.params,
+    })
+  }
+
+  /**
+   * A peer (its id, or the Status address gossip knows it by) sent a block
+   * whose parent we lack: its chain may be better even if its last Status
+   * did not say so. Checks it now.
+   */
+  hint(peer: string): void {
+    const known = this.peers.get(peer) ?? this.peers.peers().find((p) => p.address === peer)
+    this.memory.hint(known?.id ?? peer)
     this.schedule()
   }
 
@@ -150,7 +180,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
 
   stop(): void {
     this.stopped = true
-    clearTimeout(this.graceTimer)
+    clearTimeout(this.wakeTimer)
     this.current?.download.stop()
   }
 
@@ -168,79 +198,68 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
   private async loop(): Promise<void> {
     for (;;) {
       this.again = false
-      const peer = this.pickPeer()
-      if (!peer || this.stopped) {
-        if (this.again && !this.stopped) continue
+      if (this.stopped) return
+      const decision = this.plan()
+      if (decision.kind !== 'sync') {
+        if (decision.kind === 'wait') this.wakeAt(decision.untilMs)
+        if (this.again) continue
         return
       }
-      const evaluated = peer.status?.head
+      const peer = this.peers.get(decision.peer)
+      if (!peer?.ready) continue
       try {
-        await this.syncWith(peer)
+        await this.syncWith(peer, decision.claim)
       } catch (error) {
         this.logger.warn({ peer: peer.address, err: (error as Error).message }, 'sync failed')
-        // Do not spin on the same peer: wait for a head other than the one that failed.
-        this.markNotBetter(peer, evaluated)
+        // Do not spin on the same peer: wait for a claim other than the one that failed.
+        this.memory.reject(peer.id, decision.claim)
       }
     }
   }
 
-  /** The peer whose Status claims the best-looking chain, if it looks better than ours. */
-  private pickPeer(): Peer | undefined {
-    const height = this.store.height()
-    const head = this.store.head().block_header.hash
-    let best: Peer | undefined
+  private readyViews(): PeerView[] {
+    const peers: PeerView[] = []
     for (const peer of this.peers.readyPeers()) {
-      const status = peer.status
-      if (!status) continue
-      const hinted = this.hinted.has(peer.address)
-      const skip = status.head !== undefined && this.notBetter.get(peer.address) === status.head
-      if (skip && !hinted) continue
-      const ahead = status.height > height
-      const diverged = status.height === height && status.head !== undefined && status.head !== head
-      if (!ahead && !diverged && !hinted) continue
-      if (ahead && !hinted && status.height === height + 1 && this.withinGrace(peer)) continue
-      if (
-        !best ||
-        status.height > best.status!.height ||
-        (status.height === best.status!.height &&
-          comparePriority(status.head ?? '', best.status!.head ?? '') < 0)
-      )
-        best = peer
+      const claim = claimOf(peer)
+      if (claim) peers.push({ id: peer.id, claim })
     }
-    return best
+    return peers
   }
 
-  /** True while a one-ahead peer is in its grace period; re-checks when the period ends. */
-  private withinGrace(peer: Peer): boolean {
-    const head = peer.status?.head
-    const now = performance.now()
-    let entry = this.oneAhead.get(peer.address)
-    if (!entry || entry.head !== head) {
-      entry = { head, since: now }
-      this.oneAhead.set(peer.address, entry)
-    }
-    const left = entry.since + this.oneAheadGraceMs - now
-    if (left <= 0) return false
-    clearTimeout(this.graceTimer)
-    this.graceTimer = setTimeout(() => this.schedule(), left + 1)
-    return true
+  private plan() {
+    const nowMs = this.now()
+    const peers = this.readyViews()
+    for (const { id, claim } of peers) this.memory.observe(id, claim, nowMs)
+    const head = this.store.head().block_header
+    return plan({
+      ours: { height: head.height, head: head.hash },
+      peers,
+      memory: this.memory,
+      nowMs,
+      clock: this.store.params,
+      oneAheadGraceMs: this.oneAheadGraceMs,
+    })
   }
 
-  private async syncWith(peer: Peer): Promise<void> {
-    this.hinted.delete(peer.address)
+  private wakeAt(untilMs: number): void {
+    clearTimeout(this.wakeTimer)
+    this.wakeTimer = setTimeout(() => this.schedule(), Math.max(0, untilMs - this.now()) + 1)
+  }
+
+  private async syncWith(peer: Peer, claim: Claim): Promise<void> {
+    this.memory.started(peer.id)
     const session = peer.outbound!
-    const evaluated = peer.status!
-    const ourHeight = this.store.height()
-    const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), evaluated.height)
+    const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), claim.height)
     this.logger.debug(
       {
         peer: peer.address,
         ancestor: ancestor.height,
         requests: ancestor.requests,
-        target: evaluated.height,
+        target: claim.height,
       },
       'common ancestor found',
     )
+    const ourHeight = this.store.height()
     const result: SyncResult = {
       peer: peer.address,
       ancestor: ancestor.height,
@@ -249,178 +268,224 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
       height: ourHeight,
     }
     // A chain that is not longer can only win at equal length (decided at the first differing block).
-    if (evaluated.height < ourHeight || evaluated.height <= ancestor.height) {
-      this.markNotBetter(peer, evaluated.head)
-      result.height = this.store.height()
+    if (claim.height < ourHeight || claim.height <= ancestor.height) {
+      this.memory.reject(peer.id, claim)
       this.emit('done', result)
       return
     }
-    const fork: ForkState = {
-      ancestor: ancestor.height,
-      parent: (await this.store.getByHeight(ancestor.height))!,
-      onOurChain: ancestor.height === ourHeight,
-      pendingReorg: [],
+    const run: Run = {
+      peer,
       result,
+      meter: new ProgressMeter(claim.height, this.now),
+      state: startFork(
+        (await this.store.getByHeight(ancestor.height))!,
+        await this.ourHeaders(ancestor.height + 1, ourHeight),
+      ),
+      toAppend: [],
+      download: undefined,
+      lastReport: this.now(),
+      reported: false,
     }
     let from = ancestor.height + 1
-    let target = evaluated.height
-    let targetHead = evaluated.head
+    let target = claim
     for (;;) {
-      await this.downloadRange(peer, from, target, fork)
+      await this.downloadRange(run, from, target.height)
       // Our own confirmations during the download can leave a fork that is
       // still growing behind ours. Follow it to its new tip rather than mark
       // it not better and start over, which under latency can lose every round.
-      const now = peer.status
-      if (fork.onOurChain || this.stopped || !peer.ready || !now || now.height <= target) break
-      from = target + 1
-      target = now.height
-      targetHead = now.head
+      const grown = claimOf(peer)
+      if (run.state.kind !== 'holdingFork' || this.stopped || !peer.ready || !grown) break
+      if (grown.height <= target.height || !isPossibleClaim(grown, this.now(), this.store.params))
+        break
+      from = target.height + 1
+      target = grown
+      run.meter.retarget(target.height)
     }
-    if (!fork.onOurChain) this.markNotBetter(peer, targetHead)
+    const { state } = run
+    if (state.kind === 'holdingFork') this.memory.reject(peer.id, target)
+    if (state.kind === 'ended') {
+      const { end } = state
+      if (end.reason === 'BAD_TARGET_BLOCK') throw new SyncError('SYNC_ABORTED', end.message)
+      if (end.reason === 'TOO_DEEP')
+        throw new SyncError('REORG_TOO_DEEP', `reorg deeper than ${end.maxHeld} blocks`)
+      // Not an offence: its clock may run ahead of ours. Look again when that round has ended.
+      this.logger.debug(
+        { peer: peer.address, height: end.height, retryAt: end.retryAtMs },
+        'block of a round that has not ended: not confirmed yet',
+      )
+      this.memory.defer(peer.id, end.retryAtMs)
+    }
+    // A catch-up ends with a report (so a progress bar completes); following one block per round does not.
+    if (run.reported || result.applied > MAX_APPEND_BATCH) this.emit('progress', this.report(run))
     result.height = this.store.height()
     this.emit('done', result)
   }
 
-  /**
-   * Downloads heights [from, to] of `peer`'s chain, validating each block on
-   * the one before; appends them while they extend our chain, and holds
-   * them as a fork until it beats ours, then reorganises onto it.
-   */
-  private async downloadRange(
-    peer: Peer,
-    from: number,
-    to: number,
-    fork: ForkState,
-  ): Promise<void> {
-    const { result, pendingReorg } = fork
-    const download = new RangeDownload(from, to, this.sourcesFor(peer, to), this.window)
-    this.current = { download, target: peer, height: to }
-    const meter = new ProgressMeter(to)
-    let lastReport = performance.now()
-    const toAppend: Block[] = []
+  /** Headers of our chain at heights [from, to]; bounded, as a fork deeper than maxReorgBlocks is refused. */
+  private async ourHeaders(from: number, to: number): Promise<BlockHeader[]> {
+    if (to - from + 1 > this.maxReorgBlocks)
+      throw new SyncError('REORG_TOO_DEEP', `reorg deeper than ${this.maxReorgBlocks} blocks`)
+    const headers: BlockHeader[] = []
+    for (let height = from; height <= to; height++) {
+      const block = await this.store.getByHeight(height)
+      if (!block) break
+      headers.push(block.block_header)
+    }
+    return headers
+  }
+
+  /** Downloads heights [from, to] of the run's peer chain and steps the fork download with each block. */
+  private async downloadRange(run: Run, from: number, to: number): Promise<void> {
+    const download = new RangeDownload(from, to, this.sourcesFor(run.peer, to), this.window, {
+      unserved: (source, height) => this.penaliseClaim(source, height),
+    })
+    run.download = download
+    this.current = { download, target: run.peer, height: to }
     try {
-      for (let height = from; height <= to; height++) {
+      for (let height = from; height <= to && run.state.kind !== 'ended'; height++) {
         const { block, source } = await download.next()
-        const problem = this.problemWith(block, fork.parent)
-        if (problem) {
-          // The blocks before the bad one are valid: keep them.
-          await this.store.appendMany(toAppend)
-          result.applied += toAppend.length
-          toAppend.length = 0
-          if (problem.penalise) this.penalise(source, problem.message)
-          else
-            this.logger.debug({ peer: source, height, problem: problem.message }, 'block skipped')
-          if (source === peer.address)
-            throw new SyncError(
-              'SYNC_ABORTED',
-              `${peer.address} served a bad block: ${problem.message}`,
-            )
-          download.reject(height, source)
-          height--
-          continue
+        // Just before the step, so that what gossip confirmed while we waited is seen.
+        await this.noticeOurGrowth(run)
+        const step = stepFork(
+          run.state,
+          { type: 'block', block, source, nowMs: this.now() },
+          { network: this.store.params, target: run.peer.id, maxHeld: this.maxReorgBlocks },
+        )
+        run.state = step.state
+        for (const effect of step.effects) {
+          if (effect.type === 'refetch') {
+            download.reject(effect.height, effect.source)
+            height--
+          } else await this.perform(run, effect)
         }
-        fork.parent = block
-        if (fork.onOurChain) {
-          // Write what is already downloaded in one batch: one disk round trip, not one per block.
-          toAppend.push(block)
-          if (toAppend.length >= MAX_APPEND_BATCH || height === to || !download.ready) {
-            await this.store.appendMany(toAppend)
-            result.applied += toAppend.length
-            toAppend.length = 0
-          }
-        } else {
-          pendingReorg.push(block)
-          if (pendingReorg.length > this.maxReorgBlocks)
-            throw new SyncError('REORG_TOO_DEEP', `reorg deeper than ${this.maxReorgBlocks} blocks`)
-          if (await this.downloadedChainWins(fork.ancestor, pendingReorg)) {
-            await this.store.reorg(fork.ancestor, pendingReorg)
-            this.logger.info(
-              { peer: peer.address, forkHeight: fork.ancestor, blocks: pendingReorg.length },
-              'reorganised onto a better chain',
-            )
-            result.applied += pendingReorg.length
-            result.reorged = true
-            pendingReorg.length = 0
-            fork.onOurChain = true
-          }
-        }
-        meter.step()
-        if (performance.now() - lastReport >= this.progressIntervalMs) {
-          lastReport = performance.now()
-          this.emit('progress', meter.report(this.store.height(), download.activeSources))
+        const last = height === to || run.state.kind === 'ended'
+        if (run.toAppend.length >= MAX_APPEND_BATCH || last || !download.ready)
+          await this.flush(run)
+        const refused = step.effects.some((e) => e.type === 'penalise' || e.type === 'skip')
+        if (!refused && run.state.kind !== 'ended') run.meter.step()
+        if (this.now() - run.lastReport >= this.progressIntervalMs) {
+          run.lastReport = this.now()
+          run.reported = true
+          this.emit('progress', this.report(run))
         }
       }
     } finally {
       download.stop()
       this.current = undefined
     }
-    this.emit('progress', meter.report(this.store.height(), download.activeSources))
+    await this.flush(run)
+  }
+
+  private report(run: Run): SyncProgress {
+    return run.meter.report(this.store.height(), run.download?.activeSources ?? 0)
+  }
+
+  private async perform(run: Run, effect: Exclude<ForkEffect, { type: 'refetch' }>): Promise<void> {
+    switch (effect.type) {
+      case 'append':
+        run.toAppend.push(effect.block)
+        return
+      case 'reorg':
+        await this.flush(run)
+        await this.store.reorg(effect.ancestor, effect.blocks)
+        this.logger.info(
+          { peer: run.peer.address, forkHeight: effect.ancestor, blocks: effect.blocks.length },
+          'reorganised onto a better chain',
+        )
+        run.result.applied += effect.blocks.length
+        run.result.reorged = true
+        return
+      case 'penalise':
+        // The blocks before the bad one are valid: keep them.
+        await this.flush(run)
+        this.penalise(effect.source, PEER_CLOSE_REASONS.INVALID_BLOCK, effect.problem)
+        return
+      case 'skip':
+        await this.flush(run)
+        this.logger.debug(
+          { peer: effect.source, height: effect.height, problem: effect.problem },
+          'block skipped',
+        )
+        return
+    }
+  }
+
+  /** Writes the validated blocks in one batch: one disk round trip, not one per block. */
+  private async flush(run: Run): Promise<void> {
+    if (run.toAppend.length === 0) return
+    await this.store.appendMany(run.toAppend)
+    run.result.applied += run.toAppend.length
+    run.toAppend.length = 0
   }
 
   /**
-   * Whether chain (ancestor .. downloaded) is better than ours from the
-   * same ancestor: longer, or as long with the smaller hash at the first
-   * height where they differ, which is ancestor + 1.
+   * Gossip may confirm blocks of our own while we download: tells the fork
+   * download, so that fork choice compares against the chain we really have.
    */
-  private async downloadedChainWins(ancestor: number, downloaded: Block[]): Promise<boolean> {
-    const theirHeight = ancestor + downloaded.length
-    const ourHeight = this.store.height()
-    if (theirHeight > ourHeight) return true
-    if (theirHeight < ourHeight) return false
-    const ours = await this.store.getByHeight(ancestor + 1)
-    return comparePriority(downloaded[0]!.block_header.hash, ours!.block_header.hash) < 0
-  }
-
-  private problemWith(
-    block: Block,
-    parent: Block,
-  ): { message: string; penalise: boolean } | undefined {
-    if (!isTimely(block, this.now()))
-      return {
-        message: `block ${block.block_header.height} is too far in the future`,
-        penalise: true,
-      }
-    const check = checkValidOnParent(block, parent, this.store.params)
-    if (check.ok) return undefined
-    // Another fork's block does not link: not a fault. A linked block that breaks the rules is.
-    return { message: check.message, penalise: check.reason !== 'PREV_HASH' }
+  private async noticeOurGrowth(run: Run): Promise<void> {
+    const { state } = run
+    if (state.kind === 'ended' || run.toAppend.length > 0) return
+    const known =
+      state.kind === 'holdingFork'
+        ? state.ancestor + state.ours.length
+        : state.parent.block_header.height
+    const height = this.store.height()
+    if (height <= known) return
+    const headers = await this.ourHeaders(known + 1, height)
+    run.state = stepFork(
+      run.state,
+      { type: 'ourBlocks', headers },
+      { network: this.store.params, target: run.peer.id, maxHeld: this.maxReorgBlocks },
+    ).state
   }
 
   /** The target peer first, then every ready peer whose Status says it has the whole range. */
   private sourcesFor(target: Peer, height: number): BlockSource[] {
-    const sources = [sourceOf(target)]
+    const sources = [this.sourceOf(target)]
     for (const peer of this.peers.readyPeers())
-      if (peer !== target && this.canServe(peer, target, height)) sources.push(sourceOf(peer))
+      if (peer !== target && this.canServe(peer, target, height)) sources.push(this.sourceOf(peer))
     return sources
   }
 
+  private sourceOf(peer: Peer): BlockSource {
+    const session = peer.outbound!
+    return {
+      id: peer.id,
+      pull: (height) => session.pull(height),
+      claimedHeight: () => peer.status?.height ?? -1,
+    }
+  }
+
   private canServe(peer: Peer, target: Peer, height: number): boolean {
-    if (!peer.ready || !peer.status) return false
-    const sameTip = peer.status.height === height && peer.status.head === target.status?.head
-    return sameTip || peer.status.height > height
+    const claim = claimOf(peer)
+    if (!peer.ready || !claim || !isPossibleClaim(claim, this.now(), this.store.params))
+      return false
+    // A claim whose own sync failed does not make a peer a source for another.
+    if (this.memory.isRejected(peer.id, claim)) return false
+    const sameTip = claim.height === height && claim.head === target.status?.head
+    return sameTip || claim.height > height
   }
 
   /** A peer that connects or catches up during a download starts serving it. */
   private joinCurrent(peer: Peer): void {
     const current = this.current
     if (current && peer !== current.target && this.canServe(peer, current.target, current.height))
-      current.download.add(sourceOf(peer))
+      current.download.add(this.sourceOf(peer))
   }
 
-  /**
-   * Skips `peer` until it announces a head other than `head`: the one we
-   * evaluated, which is not always its latest (a Status can arrive mid-sync).
-   */
-  private markNotBetter(peer: Peer, head: string | undefined): void {
-    if (head) this.notBetter.set(peer.address, head)
-  }
-
-  /** Closing with INVALID_BLOCK makes the PeerManager count it against the peer. */
-  private penalise(address: string, problem: string): void {
-    this.logger.warn(
-      { peer: address, reason: PEER_CLOSE_REASONS.INVALID_BLOCK, problem },
-      'invalid block',
+  /** Its Status promised a height it then did not serve: a lie that could make us spin. */
+  private penaliseClaim(id: string, height: number): void {
+    this.penalise(
+      id,
+      PEER_CLOSE_REASONS.CLAIM_NOT_SERVED,
+      `answered null for height ${height}, which its Status claimed`,
     )
-    this.peers.get(address)?.outbound?.close(PEER_CLOSE_REASONS.INVALID_BLOCK, new Error(problem))
+  }
+
+  /** Closing with a penalised reason makes the PeerManager count it against the peer. */
+  private penalise(id: string, reason: string, problem: string): void {
+    const peer = this.peers.get(id)
+    this.logger.warn({ peer: peer?.address ?? id, id, reason, problem }, 'peer penalised')
+    peer?.outbound?.close(reason, new Error(problem))
   }
 }

@@ -1,5 +1,15 @@
 import { type ChainStore, openChainStore } from '@chronos/chain-store'
-import { type Block, createBlock, createGenesis } from '@chronos/codec'
+import {
+  type Block,
+  createBlock,
+  createGenesis,
+  type NetworkParams,
+  type NodeKey,
+  readNetworkParams,
+  roundOf,
+  roundStart,
+  sealBlock,
+} from '@chronos/codec'
 import { PeerManager, type ServerHandlers } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
@@ -11,27 +21,62 @@ export const genesis = createGenesis({
   roundMs: ROUND_MS,
   timestamp: 1_700_000_000_000,
 })
+export const params = readNetworkParams(genesis)
 
-/** `length` blocks on `parent`, one round apart; `tag` makes a different fork from the same parent. */
-export function buildChain(parent: Block, length: number, tag = 'a', transactions = 2): Block[] {
+export interface ChainOptions {
+  /** Makes a different fork from the same parent. Default 'a'. */
+  tag?: string
+  /** Default `producer-<tag>`. */
+  producer?: string
+  /** Transactions per block. Default 2. */
+  transactions?: number
+  /** Rounds from one block to the next. Default 1. */
+  step?: number
+  /** The network whose rounds the timestamps follow (and seals name). Default this file's genesis. */
+  network?: NetworkParams
+  /** Permissioned networks: the key that produces and seals the block of a round. */
+  keyFor?: (round: number) => NodeKey
+}
+
+/**
+ * The block after `parent`, `step` rounds later (5 ms into its round): the
+ * one builder of sync's tests and benchmark.
+ */
+export function nextBlock(parent: Block, options: ChainOptions = {}): Block {
+  const network = options.network ?? params
+  const tag = options.tag ?? 'a'
+  const height = parent.block_header.height + 1
+  const round = roundOf(parent.block_header.timestamp, network) + (options.step ?? 1)
+  const key = options.keyFor?.(round)
+  const block = createBlock({
+    height,
+    prevHash: parent.block_header.hash,
+    timestamp: roundStart(round, network) + 5,
+    producer: key?.publicKey ?? options.producer ?? `producer-${tag}`,
+    transactions: Array.from({ length: options.transactions ?? 2 }, (_, n) => ({ tag, height, n })),
+  })
+  return key ? sealBlock(block, key, network.genesisHash) : block
+}
+
+/** `length` blocks on `parent`, one round apart unless `step` says otherwise. */
+export function buildChain(parent: Block, length: number, options: ChainOptions = {}): Block[] {
   const out: Block[] = []
   let tip = parent
   for (let i = 0; i < length; i++) {
-    const height = tip.block_header.height + 1
-    tip = createBlock({
-      height,
-      prevHash: tip.block_header.hash,
-      timestamp: genesis.block_header.timestamp + height * ROUND_MS + 5,
-      producer: `producer-${tag}`,
-      transactions: Array.from({ length: transactions }, (_, n) => ({ tag, height, n })),
-    })
+    tip = nextBlock(tip, options)
     out.push(tip)
   }
   return out
 }
 
-export async function memoryStore(blocks: readonly Block[] = []): Promise<ChainStore> {
-  const store = await openChainStore({ genesis, db: new MemoryLevel({ valueEncoding: 'utf8' }) })
+export async function memoryStore(
+  blocks: readonly Block[] = [],
+  network: Block = genesis,
+): Promise<ChainStore> {
+  const store = await openChainStore({
+    genesis: network,
+    db: new MemoryLevel({ valueEncoding: 'utf8' }),
+  })
   for (const block of blocks) await store.append(block)
   return store
 }
@@ -42,7 +87,7 @@ export const chainStatus = (store: ChainStore) => () => ({
   genesis: store.genesis.block_header.hash,
 })
 
-const noGossip: Omit<ServerHandlers, 'pull'> = { newBlock() {}, newBlockHash: () => 'known' }
+export const noGossip: Omit<ServerHandlers, 'pull'> = { newBlock() {}, newBlockHash: () => 'known' }
 
 export interface SyncNode {
   store: ChainStore
@@ -55,14 +100,21 @@ export interface SyncNode {
 
 /** A node with a TCP PeerManager, an in-memory store and a SyncEngine. */
 export async function startSyncNode(
-  options: { blocks?: readonly Block[]; dial?: string[] } & Partial<SyncOptions> = {},
+  options: {
+    blocks?: readonly Block[]
+    dial?: string[]
+    genesis?: Block
+    /** A node key, proven to peers that ask (section 11): the peer is then known by it. */
+    identity?: NodeKey
+  } & Partial<SyncOptions> = {},
 ): Promise<SyncNode> {
-  const store = await memoryStore(options.blocks)
+  const store = await memoryStore(options.blocks, options.genesis)
   let served = 0
   const peers = new PeerManager({
     transport: tcpTransport(),
     listen: '127.0.0.1:0',
     peers: options.dial,
+    identity: options.identity,
     chain: chainStatus(store),
     handlers: {
       ...noGossip,
@@ -88,24 +140,38 @@ export async function startSyncNode(
   }
 }
 
-/** A peer that serves whatever blocks it is given, valid or not. */
-export async function startFakeServer(chain: readonly Block[], tip = chain.at(-1) ?? genesis) {
+/**
+ * A peer that serves whatever blocks it is given, valid or not, and claims
+ * whatever it is told (by default the last block of `chain`). `pulls` counts
+ * the PULL_BLOCKs it was sent.
+ */
+export async function startFakeServer(
+  chain: readonly Block[],
+  claim: { height: number; head?: string } = headOf(chain.at(-1) ?? genesis),
+  identity?: NodeKey,
+) {
+  let pulls = 0
   const peers = new PeerManager({
     transport: tcpTransport(),
     listen: '127.0.0.1:0',
-    chain: () => ({
-      height: tip.block_header.height,
-      head: tip.block_header.hash,
-      genesis: genesis.block_header.hash,
-    }),
+    identity,
+    chain: () => ({ ...claim, genesis: genesis.block_header.hash }),
     handlers: {
       ...noGossip,
-      pull: (height) => (height === 0 ? genesis : (chain[height - 1] ?? null)),
+      pull: (height) => {
+        pulls++
+        return height === 0 ? genesis : (chain[height - 1] ?? null)
+      },
     },
   })
   await peers.start()
-  return peers
+  return Object.assign(peers, { pulls: () => pulls })
 }
+
+const headOf = (block: Block) => ({
+  height: block.block_header.height,
+  head: block.block_header.hash,
+})
 
 /**
  * A peer on `chain` that shows it up to a tip it moves with `grow`, beats

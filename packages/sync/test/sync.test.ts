@@ -1,10 +1,20 @@
-import type { Block } from '@chronos/codec'
+import {
+  type Block,
+  compareBlocks,
+  createGenesis,
+  generateNodeKey,
+  readNetworkParams,
+} from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
-import { findCommonAncestor, type SyncProgress, type SyncResult } from '../src/index.js'
+import { findCommonAncestor } from '../src/ancestor.js'
+import type { SyncProgress, SyncResult } from '../src/index.js'
 import {
   buildChain,
   genesis,
   memoryStore,
+  nextBlock,
+  params,
+  ROUND_MS,
   type SyncNode,
   startFakeServer,
   startGrowingPeer,
@@ -27,7 +37,7 @@ const main = buildChain(genesis, 300)
 describe('findCommonAncestor', () => {
   it('finds the fork point by bisection in O(log n) requests', async () => {
     const ours = buildChain(genesis, 1000)
-    const theirs = [...ours.slice(0, 377), ...buildChain(ours[376]!, 700, 'b')]
+    const theirs = [...ours.slice(0, 377), ...buildChain(ours[376]!, 700, { tag: 'b' })]
     const store = await memoryStore(ours)
     const pull = async (h: number): Promise<Block | null> =>
       h === 0 ? genesis : (theirs[h - 1] ?? null)
@@ -93,9 +103,9 @@ describe('SyncEngine', () => {
 
   it('reorganises onto a longer fork atomically, and ignores a shorter one', async () => {
     const shared = main.slice(0, 40)
-    const ours = [...shared, ...buildChain(shared.at(-1)!, 10, 'ours')]
-    const longer = [...shared, ...buildChain(shared.at(-1)!, 12, 'longer')]
-    const shorter = [...shared, ...buildChain(shared.at(-1)!, 5, 'shorter')]
+    const ours = [...shared, ...buildChain(shared.at(-1)!, 10, { tag: 'ours' })]
+    const longer = [...shared, ...buildChain(shared.at(-1)!, 12, { tag: 'longer' })]
+    const shorter = [...shared, ...buildChain(shared.at(-1)!, 5, { tag: 'shorter' })]
     const local = await node({ blocks: ours })
     const removed: number[] = []
     local.store.onHead((change) => removed.push(change.removed.length))
@@ -111,8 +121,8 @@ describe('SyncEngine', () => {
 
   it('at equal height, moves to the fork whose first differing block has the smaller hash', async () => {
     const shared = main.slice(0, 20)
-    const forkA = [...shared, ...buildChain(shared.at(-1)!, 5, 'x')]
-    const forkB = [...shared, ...buildChain(shared.at(-1)!, 5, 'y')]
+    const forkA = [...shared, ...buildChain(shared.at(-1)!, 5, { tag: 'x' })]
+    const forkB = [...shared, ...buildChain(shared.at(-1)!, 5, { tag: 'y' })]
     const aWins = forkA[20]!.block_header.hash < forkB[20]!.block_header.hash
     const [better, worse] = aWins ? [forkA, forkB] : [forkB, forkA]
     const onWorse = await node({ blocks: worse })
@@ -125,10 +135,40 @@ describe('SyncEngine', () => {
     expect(onBetter.store.head().block_header.hash).toBe(better.at(-1)!.block_header.hash)
   })
 
+  it('in a permissioned network, moves to the equal-length fork whose first block is in turn, though its hash is larger', async () => {
+    const keys = [generateNodeKey(), generateNodeKey()]
+    const permissioned = createGenesis({
+      network: 'sync-permissioned',
+      roundMs: ROUND_MS,
+      timestamp: genesis.block_header.timestamp,
+      producers: keys.map((k) => k.publicKey),
+    })
+    const network = readNetworkParams(permissioned)
+    const inTurn = { network, keyFor: (round: number) => keys[round % 2]! }
+    const outOfTurn = { network, keyFor: (round: number) => keys[(round + 1) % 2]! }
+    const shared = buildChain(permissioned, 5, inTurn)
+    const theirs = [...shared, ...buildChain(shared.at(-1)!, 3, { ...inTurn, tag: 'in' })]
+    let ours: Block[] = []
+    for (let n = 0; ; n++) {
+      const first = nextBlock(shared.at(-1)!, { ...outOfTurn, tag: `out-${n}` })
+      if (first.block_header.hash > theirs[5]!.block_header.hash) continue
+      ours = [...shared, first, ...buildChain(first, 2, { ...inTurn, tag: `out-${n}` })]
+      break
+    }
+    const onOurs = await node({ genesis: permissioned, blocks: ours })
+    const onTheirs = await node({ genesis: permissioned, blocks: theirs })
+    const looked = new Promise((resolve) => onTheirs.sync.once('done', resolve))
+    onOurs.peers.connect(onTheirs.peers.address)
+    await untilHead(onOurs.store, theirs.at(-1)!.block_header.hash)
+    // The node on the in-turn fork looked at ours, smaller hash and all, and kept its own.
+    await looked
+    expect(onTheirs.store.head().block_header.hash).toBe(theirs.at(-1)!.block_header.hash)
+  })
+
   it('follows a fork that grows while it downloads, though our own chain outgrew the tip it first announced', async () => {
     const shared = main.slice(0, 20)
-    const ours = [...shared, ...buildChain(shared.at(-1)!, 5, 'ours')]
-    const theirs = [...shared, ...buildChain(shared.at(-1)!, 8, 'theirs')]
+    const ours = [...shared, ...buildChain(shared.at(-1)!, 5, { tag: 'ours' })]
+    const theirs = [...shared, ...buildChain(shared.at(-1)!, 8, { tag: 'theirs' })]
     const remote = await startGrowingPeer(theirs, 26)
     nodes.push(remote.peers)
     const local = await node({ blocks: ours })
@@ -138,7 +178,8 @@ describe('SyncEngine', () => {
     await lastBlock.reached
     // Mid-download we confirm two blocks of our own (27 beats the fork's 26)
     // while the fork grows to 28, as both sides of a healed partition do.
-    for (const block of buildChain(ours.at(-1)!, 2, 'ours')) await local.store.append(block)
+    for (const block of buildChain(ours.at(-1)!, 2, { tag: 'ours' }))
+      await local.store.append(block)
     const grown = new Promise<void>((resolve) =>
       local.peers.on('status', (_peer, status) => status.height === 28 && resolve()),
     )
@@ -151,22 +192,29 @@ describe('SyncEngine', () => {
     expect((await local.store.verify()).ok).toBe(true)
   })
 
+  it('goes on when gossip confirms, mid-download, the very block being downloaded', async () => {
+    const remote = await startGrowingPeer(main, 12)
+    nodes.push(remote.peers)
+    const local = await node({ blocks: main.slice(0, 10), oneAheadGraceMs: 0 })
+    const held = remote.hold(11)
+    const done = new Promise<SyncResult>((resolve) => local.sync.once('done', resolve))
+    local.peers.connect(remote.peers.address)
+    await held.reached
+    // Our own round confirms block 11 while its download is under way.
+    await local.store.append(main[10]!)
+    held.release()
+    // Block 11 is recognised as ours, 12 is appended on it: no failed append, no reorg.
+    expect(await done).toMatchObject({ ancestor: 10, applied: 1, reorged: false, height: 12 })
+    expect(local.store.head().block_header.hash).toBe(main[11]!.block_header.hash)
+  })
+
   it('drops and penalises a peer that serves a block invalid on its parent, and syncs from an honest one', async () => {
     const bad = [...main.slice(0, 99)]
     const parent = bad.at(-1)!
     // Well-formed (hashes recompute) but in the same round as its parent: invalid on it.
-    const { createBlock } = await import('@chronos/codec')
-    bad.push(
-      createBlock({
-        height: 100,
-        prevHash: parent.block_header.hash,
-        timestamp: parent.block_header.timestamp + 1,
-        producer: 'liar',
-        transactions: [],
-      }),
-    )
+    bad.push(nextBlock(parent, { step: 0, producer: 'liar' }))
     bad.push(...main.slice(100))
-    const liar = await startFakeServer(bad, main.at(-1))
+    const liar = await startFakeServer(bad)
     nodes.push(liar)
     const honest = await node({ blocks: main })
     const fresh = await node({ window: 8 })
@@ -180,5 +228,140 @@ describe('SyncEngine', () => {
     fresh.peers.connect(honest.peers.address)
     await untilHead(fresh.store, main.at(-1)!.block_header.hash)
     expect((await fresh.store.verify()).ok).toBe(true)
+  })
+})
+
+describe('SyncEngine against lying and future-stamped peers', () => {
+  const G = genesis.block_header.timestamp
+  /** Resolves once `address` finished its handshake with `local`, or was closed trying. */
+  const settled = (local: SyncNode, address: string) =>
+    new Promise<void>((resolve) => {
+      const seen = (peer: { address: string }) => peer.address === address && resolve()
+      local.peers.on('ready', seen)
+      local.peers.on('disconnect', seen)
+    })
+
+  it('sends no PULL_BLOCK for a Status of height 2^53-1 without a head, and syncs from honest peers', async () => {
+    const liar = await startFakeServer([], { height: Number.MAX_SAFE_INTEGER })
+    nodes.push(liar)
+    const honest = await node({ blocks: main })
+    const fresh = await node()
+    const liarSettled = settled(fresh, liar.address)
+    fresh.peers.connect(liar.address)
+    await liarSettled
+    fresh.peers.connect(honest.peers.address)
+    await untilHead(fresh.store, main.at(-1)!.block_header.hash)
+    expect(liar.pulls()).toBe(0)
+    // Nor does the lie hold back production.
+    expect(fresh.sync.behind()).toBe(false)
+  })
+
+  it('does not ask again and again for a headless claim whose sync failed', async () => {
+    // Claims more than the honest chain, without a head, and serves blocks at the heights asked
+    // for that link to nothing we know (another fork's blocks are no offence).
+    const elsewhere = createGenesis({ network: 'elsewhere', roundMs: ROUND_MS, timestamp: G })
+    const unlinked = buildChain(elsewhere, 400, { tag: 'unlinked' })
+    const liar = await startFakeServer(unlinked, { height: 400 })
+    nodes.push(liar)
+    const honest = await node({ blocks: main })
+    const fresh = await node({ window: 16 })
+    const liarSettled = settled(fresh, liar.address)
+    fresh.peers.connect(liar.address)
+    await liarSettled
+    fresh.peers.connect(honest.peers.address)
+    // Before the claim was remembered without a head, the liar was picked again forever.
+    await untilHead(fresh.store, main.at(-1)!.block_header.hash)
+    // One ancestor probe, then at most one download window's worth (twice the window ahead).
+    expect(liar.pulls()).toBeLessThanOrEqual(1 + 2 * 16)
+    // Its claim, found false, no longer holds back production.
+    expect(fresh.sync.behind()).toBe(false)
+  })
+
+  it('penalises a peer whose Status claims blocks it does not serve', async () => {
+    const liar = await startFakeServer(main.slice(0, 10), { height: 50 })
+    nodes.push(liar)
+    const fresh = await node({ window: 4 })
+    const penalty = new Promise<string[]>((resolve) =>
+      fresh.peers.once('penalty', (address, reason) => resolve([address, reason])),
+    )
+    fresh.peers.connect(liar.address)
+    expect(await penalty).toEqual([liar.address, 'CLAIM_NOT_SERVED'])
+    // What it did serve is valid and may be kept; nothing else is.
+    const height = fresh.store.height()
+    expect(height).toBeLessThanOrEqual(10)
+    expect(fresh.store.head().block_header.hash).toBe(
+      (main[height - 1] ?? genesis).block_header.hash,
+    )
+  })
+
+  it('penalises a peer known by its proven key, not only one known by its address', async () => {
+    const liarKey = generateNodeKey()
+    const liar = await startFakeServer(main.slice(0, 10), { height: 50 }, liarKey)
+    nodes.push(liar)
+    const fresh = await node({ window: 4, identity: generateNodeKey() })
+    const penalty = new Promise<string[]>((resolve) =>
+      fresh.peers.once('penalty', (id, reason) => resolve([id, reason])),
+    )
+    fresh.peers.connect(liar.address)
+    expect(await penalty).toEqual([liarKey.publicKey, 'CLAIM_NOT_SERVED'])
+  })
+
+  it('neither confirms nor counts blocks of rounds that have not ended: a fork ahead of the clock waits for its rounds', async () => {
+    // Round 9 is under way: honest history is heights 1-8 (rounds 1-8).
+    let clock = G + 9 * ROUND_MS + 500
+    const local = await node({ blocks: main.slice(0, 8), now: () => clock })
+    const honestHead = main[7]!.block_header.hash
+    // A fork from height 4 up to height 10 (round 10, half a round ahead of the clock: timely),
+    // whose first block loses to ours: only its length could make it win.
+    let fork: Block[] = []
+    for (let n = 0; ; n++) {
+      fork = buildChain(main[3]!, 6, { tag: `ahead-${n}` })
+      if (compareBlocks(fork[0]!.block_header, main[4]!.block_header, params) > 0) break
+    }
+    const attacker = await startFakeServer([...main.slice(0, 4), ...fork])
+    nodes.push(attacker)
+    const results: SyncResult[] = []
+    const nextDone = () =>
+      new Promise<SyncResult>((resolve) =>
+        local.sync.once('done', (result) => {
+          results.push(result)
+          resolve(result)
+        }),
+      )
+    const first = nextDone()
+    local.peers.connect(attacker.address)
+    // Held 5-8 are as long as ours and lose; 9 is of the current round and ends the sync.
+    expect(await first).toMatchObject({ ancestor: 4, applied: 0, reorged: false })
+    expect(local.store.head().block_header.hash).toBe(honestHead)
+    // A chain ahead of the clock does not stop us producing on our history meanwhile.
+    expect(local.sync.behind()).toBe(false)
+    // Round 9 ends: its block now counts, and makes the fork longer than our history.
+    const second = nextDone()
+    clock = G + 10 * ROUND_MS + 500
+    expect(await second).toMatchObject({ ancestor: 4, reorged: true, height: 9 })
+    expect(local.store.head().block_header.hash).toBe(fork[4]!.block_header.hash)
+    expect((await local.store.verify()).ok).toBe(true)
+  })
+
+  it('logs nothing per block while following: no progress event for a sync shorter than the interval', async () => {
+    const remote = await startGrowingPeer(main, 10)
+    nodes.push(remote.peers)
+    const local = await node({
+      blocks: main.slice(0, 10),
+      oneAheadGraceMs: 0,
+      progressIntervalMs: 60_000,
+    })
+    const progress: SyncProgress[] = []
+    local.sync.on('progress', (p) => progress.push(p))
+    const dones: SyncResult[] = []
+    local.sync.on('done', (result) => dones.push(result))
+    local.peers.connect(remote.peers.address)
+    for (let height = 11; height <= 15; height++) {
+      remote.grow(height)
+      await untilHead(local.store, main[height - 1]!.block_header.hash)
+    }
+    await local.sync.idle()
+    expect(progress).toEqual([])
+    expect(dones.filter((d) => d.applied > 0).map((d) => d.applied)).toEqual([1, 1, 1, 1, 1])
   })
 })

@@ -1,39 +1,47 @@
-import type { BlockView, Edge, NetworkEvent, NodeView, ServerMessage } from '../../src/protocol.ts'
+import type {
+  BlockView,
+  Edge,
+  NetworkEvent,
+  NetworkInfo,
+  NodeView,
+  ServerMessage,
+} from '../../src/protocol.ts'
 
 export interface NetworkState {
+  network: NetworkInfo
   nodes: Map<string, NodeView>
   edges: Edge[]
   blocks: Map<string, BlockView>
   events: NetworkEvent[]
-  seq: number
 }
 
 export const emptyState = (): NetworkState => ({
+  network: { network: null, producers: null, inTurn: null },
   nodes: new Map(),
   edges: [],
   blocks: new Map(),
   events: [],
-  seq: 0,
 })
 
-const MAX_BLOCKS = 100
+const MAX_BLOCKS = 200
 const MAX_EVENTS = 50
 
-/** Applies a snapshot (replaces everything) or a delta (merges) from the bridge. */
+/** Applies a snapshot (replaces everything) or a delta (merges); `seq` is checked before (sequence.ts). */
 export function apply(state: NetworkState, message: ServerMessage): NetworkState {
   if (message.type === 'pong') return state
   if (message.type === 'snapshot') {
-    const { nodes, edges, blocks, events } = message.data
+    const { network, nodes, edges, blocks, events } = message.data
     return {
+      network,
       nodes: new Map(nodes.map((n) => [n.address, n])),
       edges,
       blocks: new Map(blocks.map((b) => [b.hash, b])),
       events: events.slice(-MAX_EVENTS),
-      seq: message.seq,
     }
   }
-  const { nodes, edges, blocks, events } = message.data
-  const next: NetworkState = { ...state, seq: message.seq }
+  const { network, nodes, edges, blocks, events } = message.data
+  const next: NetworkState = { ...state }
+  if (network) next.network = network
   if (nodes) {
     next.nodes = new Map(state.nodes)
     for (const node of nodes) next.nodes.set(node.address, node)

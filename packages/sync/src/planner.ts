@@ -1,0 +1,210 @@
+/**
+ * Whom to sync from, decided without I/O or timers: peer claims, what we
+ * remember about each peer, and the time come in; a target, or "wait until",
+ * or "nothing to do" comes out. The engine feeds it and acts on the answer.
+ */
+import { comparePriority, maxPossibleHeight, type RoundClock } from '@chronos/codec'
+
+/** What a peer's Status says about its chain. */
+export interface Claim {
+  readonly height: number
+  /** The hash of its block at `height`; a Status may leave it out. */
+  readonly head: string | undefined
+}
+
+export const sameClaim = (a: Claim, b: Claim): boolean => a.height === b.height && a.head === b.head
+
+/**
+ * A chain holds at most one block per round, so a height above the current
+ * round + 1 cannot be served by anyone (PROTOCOL.md section 4). The session
+ * refuses such a Status; sync still never acts on one that got through.
+ */
+export const isPossibleClaim = (claim: Claim, nowMs: number, clock: RoundClock): boolean =>
+  claim.height <= maxPossibleHeight(nowMs, clock)
+
+export interface PeerView {
+  /** The peer's identity: its proven key, else its Status address (as PeerManager's `Peer.id`). */
+  readonly id: string
+  readonly claim: Claim
+}
+
+/** What the planner remembers about one peer. */
+export interface PeerMemory {
+  /** The latest claim seen, and when it was first seen (for the one-ahead grace). */
+  readonly claim: Claim | undefined
+  readonly since: number
+  /** Gossip saw a block of this peer's whose parent we lack: check it whatever its claim says. */
+  readonly hinted: boolean
+  /**
+   * A claim that was evaluated and found not better (or whose sync failed):
+   * the peer is skipped until it claims something else. Keyed by height and
+   * head together, so a claim without a head is remembered too.
+   */
+  readonly rejected: Claim | undefined
+  /** Not before this time: a block of a round that had not ended stopped the last sync. */
+  readonly notBefore: number | undefined
+}
+
+const blank: PeerMemory = {
+  claim: undefined,
+  since: 0,
+  hinted: false,
+  rejected: undefined,
+  notBefore: undefined,
+}
+
+/**
+ * Per-peer planner memory. Keyed by peer id (a key or an address, either of
+ * which a peer chooses for free), so it is bounded: entries go when the peer disconnects, and the oldest go first
+ * past `maxPeers`.
+ */
+export class PlannerMemory {
+  private readonly entries = new Map<string, PeerMemory>()
+
+  constructor(private readonly maxPeers = 1024) {}
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  get(id: string): PeerMemory | undefined {
+    return this.entries.get(id)
+  }
+
+  /** A Status arrived (or is looked at again): starts the grace clock when the claim is new. */
+  observe(id: string, claim: Claim, nowMs: number): void {
+    const entry = this.entries.get(id)
+    if (entry?.claim && sameClaim(entry.claim, claim)) return
+    this.set(id, { ...(entry ?? blank), claim, since: nowMs })
+  }
+
+  /** True while the peer still makes the claim we rejected. */
+  isRejected(id: string, claim: Claim): boolean {
+    const rejected = this.entries.get(id)?.rejected
+    return rejected !== undefined && sameClaim(rejected, claim)
+  }
+
+  hint(id: string): void {
+    this.set(id, {
+      ...(this.entries.get(id) ?? blank),
+      hinted: true,
+      rejected: undefined,
+    })
+  }
+
+  /** A sync with the peer began: the hint that asked for it is served. */
+  started(id: string): void {
+    const entry = this.entries.get(id)
+    if (entry?.hinted) this.set(id, { ...entry, hinted: false })
+  }
+
+  reject(id: string, claim: Claim): void {
+    this.set(id, { ...(this.entries.get(id) ?? blank), rejected: claim })
+  }
+
+  defer(id: string, untilMs: number): void {
+    this.set(id, { ...(this.entries.get(id) ?? blank), notBefore: untilMs })
+  }
+
+  forget(id: string): void {
+    this.entries.delete(id)
+  }
+
+  private set(id: string, entry: PeerMemory): void {
+    this.entries.delete(id)
+    this.entries.set(id, entry)
+    if (this.entries.size > this.maxPeers) {
+      const oldest = this.entries.keys().next().value as string
+      this.entries.delete(oldest)
+    }
+  }
+}
+
+export interface PlanInput {
+  /** Our confirmed chain. */
+  readonly ours: { readonly height: number; readonly head: string }
+  /** Peers we can send requests to, with their latest claims. */
+  readonly peers: readonly PeerView[]
+  readonly memory: PlannerMemory
+  readonly nowMs: number
+  readonly clock: RoundClock
+  /**
+   * How long a peer may be exactly one block ahead before we sync from it:
+   * at a round end peers confirm within milliseconds of each other, and the
+   * first Status to arrive would otherwise start a one-block sync that races
+   * our own confirmation.
+   */
+  readonly oneAheadGraceMs: number
+}
+
+export type Plan =
+  /** Sync with this peer (its id), whose chain claims to be better than ours. */
+  | { readonly kind: 'sync'; readonly peer: string; readonly claim: Claim }
+  /** Nobody now, but a peer becomes a candidate at `untilMs`: plan again then. */
+  | { readonly kind: 'wait'; readonly untilMs: number }
+  /** Nobody claims a better chain. */
+  | { readonly kind: 'idle' }
+
+/**
+ * The peer whose claim looks best, if it looks better than our chain. The
+ * order between claims is only the order in which they are tried: whether a
+ * chain is better is decided on its blocks, by the codec's fork choice.
+ */
+export function plan(input: PlanInput): Plan {
+  const { ours, memory, nowMs } = input
+  let best: PeerView | undefined
+  let wakeAt: number | undefined
+  const waitUntil = (at: number) => {
+    wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at)
+  }
+  for (const peer of input.peers) {
+    const { claim } = peer
+    if (!isPossibleClaim(claim, nowMs, input.clock)) continue
+    const remembered = memory.get(peer.id) ?? blank
+    const hinted = remembered.hinted
+    if (!hinted && memory.isRejected(peer.id, claim)) continue
+    if (remembered.notBefore !== undefined && nowMs < remembered.notBefore) {
+      waitUntil(remembered.notBefore)
+      continue
+    }
+    const ahead = claim.height > ours.height
+    const diverged =
+      claim.height === ours.height && claim.head !== undefined && claim.head !== ours.head
+    if (!ahead && !diverged && !hinted) continue
+    if (ahead && !hinted && claim.height === ours.height + 1) {
+      const since =
+        remembered.claim && sameClaim(remembered.claim, claim) ? remembered.since : nowMs
+      const graceEnds = since + input.oneAheadGraceMs
+      if (nowMs < graceEnds) {
+        waitUntil(graceEnds)
+        continue
+      }
+    }
+    if (
+      !best ||
+      claim.height > best.claim.height ||
+      (claim.height === best.claim.height &&
+        comparePriority(claim.head ?? '', best.claim.head ?? '') < 0)
+    )
+      best = peer
+  }
+  if (best) return { kind: 'sync', peer: best.id, claim: best.claim }
+  if (wakeAt !== undefined) return { kind: 'wait', untilMs: wakeAt }
+  return { kind: 'idle' }
+}
+
+/**
+ * Whether a peer credibly claims a longer chain than ours: a possible
+ * height, not a claim we already found not better or false, and not a peer
+ * whose next block is of a round that has not ended. A node that produces
+ * asks this, so that no claim alone can stop production.
+ */
+export function isBehind(input: Omit<PlanInput, 'oneAheadGraceMs'>): boolean {
+  const { ours, memory, nowMs } = input
+  return input.peers.some(({ id, claim }) => {
+    if (claim.height <= ours.height || !isPossibleClaim(claim, nowMs, input.clock)) return false
+    if (memory.isRejected(id, claim)) return false
+    const notBefore = memory.get(id)?.notBefore
+    return notBefore === undefined || nowMs >= notBefore
+  })
+}
