@@ -4,7 +4,7 @@
 // synthetic transactions, each first in its own turn). Prints addresses and API URLs, then a
 // line of heights every few seconds. Ctrl-C stops every node cleanly.
 import { spawn } from 'node:child_process'
-import { mkdirSync, openSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, openSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 
@@ -13,7 +13,13 @@ const PRODUCERS = 3
 const ROUND_MS = 1000
 const root = new URL('..', import.meta.url).pathname
 const dir = join(root, '.demo')
-const cli = ['--import', 'tsx', '--conditions=@chronos/source', join(root, 'apps/node/src/cli.ts')]
+// The built binary, run with plain node as an operator would (`pnpm build` first: scripts/run.sh does).
+const nodeBinary = join(root, 'apps/node/dist/cli.js')
+if (!existsSync(nodeBinary)) {
+  console.error(`${nodeBinary} is missing: run \`pnpm build\` first (scripts/run.sh demo does)`)
+  process.exit(1)
+}
+const cli = [nodeBinary]
 
 /** A port the OS says is free right now. */
 const freePort = () =>

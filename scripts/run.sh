@@ -29,6 +29,22 @@ ensure_chromium() {
   fi
 }
 
+# Coverage-guided fuzzing (tools/fuzz) links Jazzer.js against the system libFuzzer.
+# Without it the fuzz smoke still runs, uninstrumented, and says why.
+ensure_libfuzzer() {
+  if compgen -G '/usr/lib/llvm-*/lib/clang/*/lib/*/libclang_rt.fuzzer_no_main*.a' >/dev/null; then
+    return
+  fi
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    local package
+    package="$(apt-cache search --names-only '^libclang-rt-[0-9]+-dev$' 2>/dev/null | cut -d' ' -f1 | sort -V | tail -1)"
+    if [[ -n "${package}" ]]; then
+      echo "setup: installing ${package} with apt-get (libFuzzer for tools/fuzz)"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${package}" >/dev/null || true
+    fi
+  fi
+}
+
 # The container test (apps/node/test/container.test.ts) builds the image and
 # runs it with podman and runc; without them it says why and is skipped.
 ensure_podman() {
@@ -53,6 +69,7 @@ case "${1:-}" in
   test)
     ensure_workspace
     ensure_chromium
+    ensure_libfuzzer
     ensure_podman
     pnpm lint
     pnpm test

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { addressSchema } from '@chronos/codec'
 import { z } from 'zod'
 
@@ -53,6 +54,36 @@ export const limitsSchema = z.strictObject({
   peerExchangeIntervalMs: z.number().int().min(50).default(60_000),
   /** Transactions waiting in the mempool. */
   mempoolSize: z.number().int().min(1).default(10_000),
+  /** Largest `POST /tx` body, in bytes. */
+  maxTxBytes: z
+    .number()
+    .int()
+    .min(256)
+    .default(64 * 1024),
+  /** Bytes buffered across all connections (frames arriving, send buffers); past it: BUFFER_BUDGET_EXCEEDED. */
+  maxBufferedBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
+  /** Bytes the mempool holds (each transaction's JCS encoding). */
+  mempoolBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024),
+  /** Picks of one round relayed (PROTOCOL.md section 7); our own and in-turn blocks are exempt. */
+  maxRelaysPerRound: z.number().int().min(1).default(16),
+  /** Longest an answer to NEW_BLOCK_HASH is held while another announcer delivers. */
+  maxAnnounceHoldMs: z.number().int().min(0).default(200),
+  /** Unknown announced hashes taken up per announcer per round (past it: BLOCK_KNOWN, untracked). */
+  maxAnnouncesPerPeer: z.number().int().min(1).default(64),
+  /** Unknown announced hashes taken up across all announcers per round. */
+  maxAnnouncesPerRound: z.number().int().min(1).default(1024),
+  /** Current-round candidates held while sync fetches their parent. */
+  maxOrphanCandidates: z.number().int().min(0).default(32),
+  /** Hashes of refused blocks remembered so a replay costs no verification. */
+  maxRefusedHashes: z.number().int().min(1).default(4096),
   /** Transactions per produced block. */
   maxBlockTransactions: z.number().int().min(0).default(1_000),
   /** A connection that sends nothing for this long is closed (IDLE_TIMEOUT); 0 disables. */
@@ -75,10 +106,16 @@ const peerSpecSchema = z.string().refine((value) => {
 }, 'expected host:port or KEY@host:port (KEY: 64 lowercase hex characters)')
 
 export const nodeConfigSchema = z.strictObject({
-  /** Directory for the chain database. */
-  data: z.string().min(1),
-  /** Path of the genesis block file (`chronos-node genesis` output). */
-  genesis: z.string().min(1),
+  /**
+   * Directory for the chain database (`<data>/chain`). Required unless a
+   * library caller passes its own `db`.
+   */
+  data: z.string().min(1).optional(),
+  /**
+   * Path of the genesis block file (`chronos-node genesis` output). The CLI
+   * requires it; a library caller passes the block itself instead.
+   */
+  genesis: z.string().min(1).optional(),
   listen: addressSchema,
   /** The address peers should dial; defaults to `listen`. */
   advertise: addressSchema.optional(),
@@ -98,11 +135,22 @@ export const nodeConfigSchema = z.strictObject({
   txRate: z.number().min(0).default(0),
   api: apiAddressSchema.optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * Added to the system clock wherever the node reads the time (rounds,
+   * timestamps, timeliness): skews one node for fault tests. Default 0.
+   */
+  clockOffsetMs: z.number().int().min(-3_600_000).max(3_600_000).default(0),
   limits: limitsSchema.default(limitsSchema.parse({})),
 })
 
-export type NodeConfig = z.infer<typeof nodeConfigSchema>
-export type NodeLimits = z.infer<typeof limitsSchema>
+/** A validated config, every default filled in (what `resolveConfig` returns). */
+export type NodeConfig = z.output<typeof nodeConfigSchema>
+/** What a caller may write: defaults may be left out (a plain object is accepted). */
+export type NodeConfigInput = z.input<typeof nodeConfigSchema>
+export type NodeLimits = z.output<typeof limitsSchema>
+
+/** Every limit's default, from the schema (the one place they are defined). */
+export const DEFAULT_LIMITS: Readonly<NodeLimits> = Object.freeze(limitsSchema.parse({}))
 
 /** A config file or flag that does not validate. `issues` name each bad field. */
 export class ConfigError extends Error {
@@ -118,7 +166,14 @@ export class ConfigError extends Error {
 const describe = (error: z.ZodError) =>
   error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
 
-/** Reads a JSON config file as a partial config (flags fill in or override the rest). */
+/** Config members that name files: relative ones in a config file are relative to that file. */
+const PATH_KEYS = ['data', 'genesis', 'producerKey'] as const
+
+/**
+ * Reads a JSON config file as a partial config (the environment and flags
+ * fill in or override the rest). Relative paths in it resolve against the
+ * file's directory, so the file means the same from any working directory.
+ */
 export function readConfigFile(path: string): Record<string, unknown> {
   let parsed: unknown
   try {
@@ -128,7 +183,36 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   const partial = nodeConfigSchema.partial().safeParse(parsed)
   if (!partial.success) throw new ConfigError(path, describe(partial.error))
-  return parsed as Record<string, unknown>
+  const file = { ...(parsed as Record<string, unknown>) }
+  for (const key of PATH_KEYS)
+    if (typeof file[key] === 'string') file[key] = resolve(dirname(path), file[key])
+  return file
+}
+
+/** One source of settings, lowest precedence first in `resolveConfig`. */
+export interface ConfigLayer {
+  /** Named in errors, e.g. `config.json`, `environment`, `flags`. */
+  source: string
+  values: Record<string, unknown>
+}
+
+/**
+ * Merges layers of settings, later ones winning (the CLI passes file, then
+ * environment, then flags); `limits` merge member by member; undefined
+ * values are absent. Validates the result against the schema.
+ */
+export function mergeConfig(...layers: ConfigLayer[]): NodeConfig {
+  let merged: Record<string, unknown> = {}
+  let limits: Record<string, unknown> = {}
+  for (const { values } of layers) {
+    const defined = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined))
+    limits = { ...limits, ...(defined.limits as object) }
+    merged = { ...merged, ...defined }
+  }
+  const result = nodeConfigSchema.safeParse({ ...merged, limits })
+  if (!result.success)
+    throw new ConfigError(layers.map((layer) => layer.source).join(' + '), describe(result.error))
+  return result.data
 }
 
 /** Merges a config file's values with flags (flags win; limits merge member by member). */
@@ -136,9 +220,10 @@ export function resolveConfig(
   file: Record<string, unknown>,
   flags: Record<string, unknown>,
 ): NodeConfig {
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined))
-  const limits = { ...(file.limits as object), ...(defined.limits as object) }
-  const result = nodeConfigSchema.safeParse({ ...file, ...defined, limits })
-  if (!result.success) throw new ConfigError('config and flags', describe(result.error))
-  return result.data
+  return mergeConfig({ source: 'config', values: file }, { source: 'flags', values: flags })
+}
+
+/** Validates a library caller's config (a plain object; defaults filled in). */
+export function parseConfig(config: NodeConfigInput | NodeConfig): NodeConfig {
+  return mergeConfig({ source: 'config', values: config as Record<string, unknown> })
 }

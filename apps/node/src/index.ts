@@ -2,12 +2,18 @@
 export { apiAddress, startApi } from './api.js'
 export {
   ConfigError,
+  type ConfigLayer,
+  DEFAULT_LIMITS,
+  mergeConfig,
   type NodeConfig,
+  type NodeConfigInput,
   type NodeLimits,
   nodeConfigSchema,
+  parseConfig,
   readConfigFile,
   resolveConfig,
 } from './config.js'
+export { DATA_DIR_FORMAT, DataDirError, type DataDirErrorCode } from './data-dir.js'
 export {
   type HealthOptions,
   healthStatusCode,
@@ -16,9 +22,14 @@ export {
   nodeHealth,
   SYNC_TOLERANCE_BLOCKS,
 } from './health.js'
-export { createLogger, prettyLine } from './logger.js'
+export { childLogger, createLogger, prettyLine } from './logger.js'
 export { Mempool, type MempoolRefusal } from './mempool.js'
-export { createMetrics, type NodeMetrics } from './metrics.js'
+export {
+  createMetrics,
+  type MetricsOptions,
+  type MetricsSample,
+  type NodeMetrics,
+} from './metrics.js'
 export {
   ChronosNode,
   type ChronosNodeOptions,

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream'
+import type { Logger as PackageLogger } from '@chronos/codec'
 import { type LevelWithSilent, type Logger, pino } from 'pino'
 
 const LEVELS: Record<number, [string, string]> = {
@@ -52,4 +53,23 @@ export function createLogger(
     },
   })
   return pino({ level, base: undefined }, out)
+}
+
+/**
+ * A logger for one component: pino's `child` where the logger has one,
+ * otherwise the packages' plain `Logger` with the bindings merged into each
+ * record (so a library caller may pass either).
+ */
+export function childLogger(
+  logger: PackageLogger,
+  bindings: Record<string, unknown>,
+): PackageLogger {
+  const parent = logger as PackageLogger & { child?: (bindings: object) => PackageLogger }
+  if (typeof parent.child === 'function') return parent.child(bindings)
+  return {
+    debug: (object, message) => logger.debug({ ...bindings, ...object }, message),
+    info: (object, message) => logger.info({ ...bindings, ...object }, message),
+    warn: (object, message) => logger.warn({ ...bindings, ...object }, message),
+    error: (object, message) => logger.error({ ...bindings, ...object }, message),
+  }
 }

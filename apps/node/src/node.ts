@@ -9,29 +9,38 @@ import {
   type Logger,
   type NodeKey,
   readNetworkParams,
+  roundOf,
+  roundStart,
   sealBlock,
 } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
 import { AddressBook, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Transport, tcpTransport } from '@chronos/transport'
-import type { Logger as PinoLogger } from 'pino'
-import type { NodeConfig } from './config.js'
+import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
+import { claimDataDir, prepareDataDir } from './data-dir.js'
+import { type Component, Lifecycle } from './lifecycle.js'
+import { childLogger } from './logger.js'
 import { Mempool } from './mempool.js'
-import { createMetrics, type NodeMetrics } from './metrics.js'
+import { createMetrics, type MetricsSample, type NodeMetrics } from './metrics.js'
 import { loadOrCreateKeyFile, NODE_KEY_FILE, readKeyFile } from './node-key.js'
 import { ObservationLog } from './observations.js'
 import { createProducer } from './producer.js'
 
 export interface ChronosNodeOptions {
-  config: NodeConfig
+  /** A plain object is accepted: it is validated and its defaults filled in. */
+  config: NodeConfigInput | NodeConfig
+  /** The genesis block itself (`config.genesis`, a path, is the CLI's business). */
   genesis: Block
   /** Default: TCP with the configured limits. Tests pass the in-memory transport. */
   transport?: Transport
   /** Default: LevelDB in `<data>/chain`. */
   db?: ChainDatabase
-  logger: PinoLogger
+  /** pino, or any logger with the packages' `Logger` methods (`child` is used when present). */
+  logger: Logger
   now?: () => number
+  /** Process and Node.js metrics on this node's registry (one node per process only). Default false. */
+  processMetrics?: boolean
   /** Benchmarks only: override the spec's √m full-block fan-out (e.g. flooding). */
   fullBlockPeers?: (peersWithoutBlock: number) => number
   /** The node key. Default: `<data>/node-key.json` (created on first start) unless `config.identity` is false. */
@@ -96,37 +105,53 @@ export interface ChronosNodeEvents {
 
 /** One Chronos node: store, peers, sync, gossip, mempool and production, composed. */
 export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
-  readonly metrics: NodeMetrics = createMetrics()
+  readonly metrics: NodeMetrics
   readonly mempool: Mempool
   /** What this node saw of blocks, for observers. */
   readonly observations = new ObservationLog()
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
+  /** The composed parts, started in order and stopped in reverse. */
+  private readonly components: Lifecycle
   /** Our node key, when we prove one. */
   readonly identity: NodeKey | undefined
   /** Addresses learned by peer exchange (undefined when it is off). */
   readonly addressBook: AddressBook | undefined
   private stopping: Promise<void> | undefined
-  private started = false
   private producing: boolean
 
   private constructor(
     readonly config: NodeConfig,
     readonly store: ChainStore,
-    readonly logger: PinoLogger,
+    readonly logger: Logger,
     transport: Transport,
-    now: () => number,
-    options: Pick<ChronosNodeOptions, 'fullBlockPeers' | 'identity' | 'producerKey'>,
+    private readonly now: () => number,
+    options: Pick<
+      ChronosNodeOptions,
+      'fullBlockPeers' | 'processMetrics' | 'identity' | 'producerKey'
+    > & {
+      release: () => void
+    },
   ) {
     super()
+    this.metrics = createMetrics({
+      sample: () => this.sample(),
+      processMetrics: options.processMetrics,
+      roundMs: store.params.roundMs,
+    })
     this.producing = config.produce
     this.identity = options.identity
     const params = store.params
     const producerKey = options.producerKey ?? options.identity
     const { limits } = config
-    this.mempool = new Mempool(limits.mempoolSize)
-    const child = (component: string): Logger => logger.child({ component })
+    this.mempool = new Mempool({
+      maxTransactions: limits.mempoolSize,
+      maxBytes: limits.mempoolBytes,
+      // A transaction that could not fit in any block would wait forever (1 KiB: header and envelope).
+      maxTransactionBytes: limits.maxBodyBytes - 1024,
+    })
+    const child = (component: string): Logger => childLogger(logger, { component })
     const book = config.peerExchange
       ? new AddressBook(
           { maxEntries: limits.addressBookSize },
@@ -151,11 +176,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         head: store.head().block_header.hash,
         genesis: store.genesis.block_header.hash,
       }),
-      handlers: {
-        pull: (height) => this.sync.serve(height),
-        newBlock: (block, session) => this.gossip.handlers.newBlock(block, session),
-        newBlockHash: (hash, session) => this.gossip.handlers.newBlockHash(hash, session),
-      },
       limits: {
         maxOutbound: limits.maxOutbound,
         maxInbound: limits.maxInbound,
@@ -173,7 +193,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       logger: child('peers'),
     })
     this.sync = new SyncEngine({
-      store,
+      store: timedWrites(store, (seconds) => this.metrics.syncImport.observe(seconds)),
       peers: this.peers,
       window: limits.syncWindow,
       now,
@@ -185,6 +205,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       name: () => (permissioned ? producerKey!.publicKey : this.address),
       mempool: this.mempool,
       maxTransactions: limits.maxBlockTransactions,
+      maxBodyBytes: limits.maxBodyBytes,
       txRate: config.txRate,
       roundMs: store.params.roundMs,
     })
@@ -206,26 +227,79 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       maxCandidates: limits.maxCandidates,
       maxFutureBlocks: limits.maxFutureBlocks,
       maxRememberedHashes: limits.maxRememberedHashes,
+      maxRelaysPerRound: limits.maxRelaysPerRound,
+      maxAnnounceHoldMs: limits.maxAnnounceHoldMs,
+      maxAnnouncesPerPeer: limits.maxAnnouncesPerPeer,
+      maxAnnouncesPerRound: limits.maxAnnouncesPerRound,
+      maxOrphanCandidates: limits.maxOrphanCandidates,
+      maxRefusedHashes: limits.maxRefusedHashes,
       onOrphan: (peer) => this.sync.hint(peer),
+      // Production waits only on a claim sync has not refuted (issue 10 item 6): never on a lie.
       produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
     })
+    // Built in dependency order, the manager learns how to answer once both exist.
+    const sync = this.sync
+    this.peers.handle({ pull: (height) => sync.serve(height), ...this.gossip.handlers })
+    this.components = new Lifecycle(this.parts(options.release))
     this.observe()
+  }
+
+  /**
+   * Started in this order, stopped in reverse. Sync stops after the peers:
+   * closing the connections is what ends its in-flight requests (stopped
+   * first, it would wait for their timeouts); gossip stops first so that
+   * nothing is produced or relayed while the node goes down.
+   */
+  private parts(release: () => void): Component[] {
+    const { store, sync, peers, gossip, addressBook: book } = this
+    return [
+      {
+        name: 'store',
+        start: async () => {},
+        stop: async () => {
+          await store.close()
+          release()
+        },
+      },
+      {
+        name: 'sync',
+        start: async () => {},
+        stop: async () => {
+          sync.stop()
+          await sync.idle().catch(() => {})
+        },
+      },
+      {
+        name: 'peers',
+        // The address book first: dialing from it starts with the peers.
+        start: async () => {
+          await book?.load()
+          await peers.start()
+        },
+        stop: () => peers.stop(),
+      },
+      { name: 'gossip', start: async () => gossip.start(), stop: async () => gossip.stop() },
+    ]
   }
 
   /** Opens the store (creating it for this genesis, or resuming from its head). */
   static async open(options: ChronosNodeOptions): Promise<ChronosNode> {
     const params = readNetworkParams(options.genesis)
-    const { config } = options
+    const config = parseConfig(options.config)
+    const { genesis, db } = options
+    const data = db ? undefined : config.data
+    if (!db && !data) throw new ConfigError('config', ['data: required unless a `db` is passed'])
+    if (data) prepareDataDir(data)
     // A node on a database it was handed (tests, embedders) has no data directory: its key is ephemeral.
     const identity =
       options.identity ??
       (!config.identity
         ? undefined
-        : options.db
-          ? generateNodeKey()
-          : loadOrCreateKeyFile(join(config.data, NODE_KEY_FILE)))
+        : data
+          ? loadOrCreateKeyFile(join(data, NODE_KEY_FILE))
+          : generateNodeKey())
     const producerKey =
       options.producerKey ?? (config.producerKey ? readKeyFile(config.producerKey) : identity)
     if (
@@ -234,10 +308,17 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       !params.producers.includes(producerKey?.publicKey ?? '')
     )
       throw new NotAuthorizedProducerError(producerKey?.publicKey)
-    const store = await openChainStore({
-      genesis: options.genesis,
-      ...(options.db ? { db: options.db } : { location: join(config.data, 'chain') }),
-    })
+    let release = () => {}
+    let store: ChainStore
+    if (db) store = await openChainStore({ genesis, db })
+    else {
+      const location = data!
+      const claim = await claimDataDir(location, () =>
+        openChainStore({ genesis, location: join(location, 'chain') }),
+      )
+      store = claim.value
+      release = claim.release
+    }
     const transport =
       options.transport ??
       tcpTransport({
@@ -246,12 +327,17 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         maxInboundPerHost: config.limits.maxInboundPerHost,
         idleTimeoutMs: config.limits.idleTimeoutMs,
         frameTimeoutMs: config.limits.frameTimeoutMs,
-        logger: options.logger.child({ component: 'transport' }),
+        maxBufferedBytes: config.limits.maxBufferedBytes,
+        logger: childLogger(options.logger, { component: 'transport' }),
       })
-    return new ChronosNode(config, store, options.logger, transport, options.now ?? Date.now, {
-      ...options,
+    const now =
+      options.now ?? (config.clockOffsetMs ? () => Date.now() + config.clockOffsetMs : Date.now)
+    return new ChronosNode(config, store, options.logger, transport, now, {
+      fullBlockPeers: options.fullBlockPeers,
+      processMetrics: options.processMetrics,
       identity,
       producerKey,
+      release,
     })
   }
 
@@ -261,10 +347,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   }
 
   async start(): Promise<void> {
-    await this.addressBook?.load()
-    await this.peers.start()
-    this.gossip.start()
-    this.started = true
+    await this.components.start()
     this.logger.info(
       {
         address: this.peers.address,
@@ -281,21 +364,21 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   /** Where the node is in its life, for health checks: serving only while `running`. */
   get lifecycle(): 'created' | 'running' | 'stopping' {
-    if (this.stopping) return 'stopping'
-    return this.started ? 'running' : 'created'
+    const phase = this.components.phase
+    return phase === 'stopping' ? 'stopping' : phase === 'running' ? 'running' : 'created'
   }
 
-  /** Stops production, closes every connection, then the store. Idempotent. */
+  /** Stops production, closes every connection, then the store. Idempotent; safe before start(). */
   stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.gossip.stop()
-      this.sync.stop()
-      await this.peers.stop()
-      await this.sync.idle().catch(() => {})
-      await this.store.close()
-      this.logger.info({ height: this.store.height() }, 'node stopped')
-    })()
+    this.stopping ??= this.components
+      .stop()
+      .then(() => this.logger.info({ height: this.store.height() }, 'node stopped'))
     return this.stopping
+  }
+
+  /** Whether this node packs candidates now (the config's `produce`, or `setProducing`). */
+  get isProducing(): boolean {
+    return this.producing
   }
 
   /** Turns production on or off (the config's `produce` is the initial state). */
@@ -337,7 +420,19 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     }
   }
 
-  /** A ready peer reports a longer chain: our candidate would be on a stale head. */
+  /** What the gauges report at scrape time: the same sources as `status()`. */
+  private sample(): MetricsSample {
+    const peers = { inbound: 0, outbound: 0, both: 0 }
+    let observers = 0
+    for (const peer of this.peers.peers()) {
+      if (peer.observer) observers++
+      else if (peer.outbound && peer.inbound.size) peers.both++
+      else if (peer.outbound) peers.outbound++
+      else if (peer.inbound.size) peers.inbound++
+    }
+    return { height: this.store.height(), round: this.gossip.currentRound, peers, observers }
+  }
+
   /**
    * A peer's possible, not yet refuted claim of a longer chain: our
    * candidate would be on a stale head. Sync decides (a lie never stops production).
@@ -348,9 +443,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
 
   private observe(): void {
     const m = this.metrics
-    m.height.set(this.store.height())
     this.store.onHead(({ head, forkHeight, removed }) => {
-      m.height.set(head.block_header.height)
       if (removed.length) {
         m.reorgs.inc()
         this.observations.add('reorg', head.block_header.hash, head, {
@@ -366,7 +459,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.gossip.on('confirmed', (block, round) => {
       m.confirmed.inc()
       this.observations.add('confirmed', block.block_header.hash, block)
-      m.round.set(round)
       this.logger.debug(
         {
           height: block.block_header.height,
@@ -381,10 +473,27 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       m.produced.inc()
       this.observations.add('produced', block.block_header.hash, block)
     })
+    // How far into its round a block from elsewhere arrived, taken or not (an orphan arrived
+    // too). Our own candidate passes through as one (without a sender): no arrival.
+    let ownCandidate: string | undefined
+    this.gossip.on('produced', (block) => {
+      ownCandidate = block.block_header.hash
+    })
+    const arrived = (block: Block) => {
+      if (block.block_header.hash === ownCandidate) return
+      const clock = this.store.params
+      const started = roundStart(roundOf(block.block_header.timestamp, clock), clock)
+      m.arrivalDelay.observe(Math.max(0, this.now() - started) / 1000)
+    }
     this.gossip.on('candidate', (block, info) => {
       m.candidates.inc({ selected: String(info.selected) })
       if (info.from)
         this.observations.add('block', block.block_header.hash, block, { from: info.from })
+      arrived(block)
+    })
+    this.gossip.on('dropped', (block, info) => {
+      // Not yet in its round (held, or no room to hold): it is counted when its round comes.
+      if (info.reason !== 'UNTIMELY' && info.reason !== 'FUTURE_FULL') arrived(block)
     })
     this.gossip.on('announced', (hash, info) =>
       this.observations.add('hash', hash, undefined, { from: info.from }),
@@ -407,19 +516,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.sync.on('progress', (progress) => this.emit('progress', progress))
     this.peers.on('disconnect', (_peer, info) => m.closes.inc({ reason: info.reason }))
     this.peers.on('penalty', (_address, reason) => m.penalties.inc({ reason }))
-    const countPeers = () => {
-      let inbound = 0
-      let outbound = 0
-      for (const peer of this.peers.peers()) {
-        inbound += peer.inbound.size
-        if (peer.outbound) outbound++
-      }
-      m.peers.set({ direction: 'inbound' }, inbound)
-      m.peers.set({ direction: 'outbound' }, outbound)
-    }
-    this.peers.on('ready', countPeers)
-    this.peers.on('disconnect', countPeers)
-    this.peers.on('status', countPeers)
   }
 
   private async addedSince(forkHeight: number, head: Block): Promise<Block[]> {
@@ -433,4 +529,35 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     }
     return added
   }
+}
+
+/**
+ * The store as sync sees it, its writes timed for chronos_sync_import_seconds
+ * (sync's writes are its imports; the store and sync stay unaware of metrics).
+ */
+function timedWrites(store: ChainStore, observe: (seconds: number) => void): ChainStore {
+  const timed = new Set<PropertyKey>(['append', 'appendMany', 'reorg'])
+  const bound = new Map<PropertyKey, unknown>()
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      let method = bound.get(property)
+      if (method === undefined) {
+        const original = value as (...args: unknown[]) => unknown
+        method = timed.has(property)
+          ? async (...args: unknown[]) => {
+              const started = performance.now()
+              try {
+                return await original.apply(target, args)
+              } finally {
+                observe((performance.now() - started) / 1000)
+              }
+            }
+          : original.bind(target)
+        bound.set(property, method)
+      }
+      return method
+    },
+  })
 }

@@ -46,7 +46,9 @@ export class ObservationLog {
       producer: block?.block_header.producer,
       transactions: block?.transactions.length,
     })
-    if (this.entries.length > this.capacity)
+    // Trimmed in batches: one splice per add made every add cost the whole log (issue 10
+    // item 10: a flood of announcements turned it into seconds of CPU).
+    if (this.entries.length >= this.capacity + Math.ceil(this.capacity / 4))
       this.entries.splice(0, this.entries.length - this.capacity)
   }
 

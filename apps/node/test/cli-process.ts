@@ -3,6 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+/** tsx by location, so the child may run in any working directory. */
+const tsx = import.meta.resolve('tsx')
 const children: ChildProcess[] = []
 
 /** SIGKILLs every child still running. */
@@ -10,19 +12,30 @@ export function stopChildren(): void {
   for (const child of children.splice(0)) child.kill('SIGKILL')
 }
 
+export interface RunOptions {
+  /** Added to the environment (the parent's CHRONOS_* variables are never inherited). */
+  env?: Record<string, string>
+  cwd?: string
+}
+
 /** Runs the chronos-node CLI from source in a child process (optionally behind `prefix`, e.g. `ip netns exec NS`). */
-export function run(args: string[], prefix: string[] = []) {
+export function run(args: string[], prefix: string[] = [], options: RunOptions = {}) {
   const command = [
     ...prefix,
     process.execPath,
     '--import',
-    'tsx',
+    tsx,
     '--conditions=@chronos/source',
     cli,
     ...args,
   ]
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('CHRONOS_')),
+  )
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...inherited, ...options.env },
+    cwd: options.cwd,
   })
   children.push(child)
   let stdout = ''

@@ -4,9 +4,14 @@
  */
 export {
   type DropReason,
+  GOSSIP_DEFAULTS,
   GossipEngine,
   type GossipEvents,
+  type GossipHandlers,
   type GossipOptions,
+  type HoldReason,
   type Producer,
   type ProductionContext,
+  type ScreenReason,
 } from './gossip-engine.js'
+export type { Round } from './round.js'

@@ -1,10 +1,10 @@
 import { type ChainStore, openChainStore } from '@chronos/chain-store'
 import { type Block, createBlock, createGenesis, type Message, roundOf } from '@chronos/codec'
-import { PeerManager } from '@chronos/peer'
+import { PeerManager, type ServerSession } from '@chronos/peer'
 import { type Connection, type Listener, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { afterEach, describe, expect, it } from 'vitest'
-import { GossipEngine } from '../src/index.js'
+import { GossipEngine, type GossipOptions } from '../src/index.js'
 
 const ROUND_MS = 60_000 // long rounds: no round ends during a test
 const genesis = createGenesis({
@@ -62,7 +62,7 @@ async function fakePeer(answer: FakePeer['answer'] = 'GET_BLOCK'): Promise<FakeP
   return peer
 }
 
-async function gossipNode(peers: string[]) {
+async function gossipNode(peers: string[], extra: Partial<GossipOptions> = {}) {
   const store: ChainStore = await openChainStore({
     genesis,
     db: new MemoryLevel({ valueEncoding: 'utf8' }),
@@ -89,6 +89,7 @@ async function gossipNode(peers: string[]) {
     peers: manager,
     onOrphan: (peer) => orphans.push(peer),
     fetchTimeoutMs: 200,
+    ...extra,
   })
   await manager.start()
   gossip.start()
@@ -102,39 +103,62 @@ async function gossipNode(peers: string[]) {
   return { store, manager, gossip, orphans }
 }
 
-/** Resolves once every fake peer got either the block or its hash (and, if asked, the block). */
-async function delivered(peers: FakePeer[], hash: string) {
-  for (;;) {
-    const done = peers.every((p) =>
-      p.received.some(
-        (m) =>
-          (m.code === 'NEW_BLOCK' && m.data.block_header.hash === hash) ||
-          (m.code === 'NEW_BLOCK_HASH' && m.data === hash && p.answer === 'BLOCK_KNOWN'),
-      ),
+/**
+ * Resolves once every fake peer got either the block or its hash (and, if asked, the block);
+ * throws after `deadlineMs` naming the peers still waiting.
+ */
+async function delivered(peers: FakePeer[], hash: string, deadlineMs = 10_000) {
+  const has = (p: FakePeer) =>
+    p.received.some(
+      (m) =>
+        (m.code === 'NEW_BLOCK' && m.data.block_header.hash === hash) ||
+        (m.code === 'NEW_BLOCK_HASH' && m.data === hash && p.answer === 'BLOCK_KNOWN'),
     )
-    if (done) return
+  const deadline = Date.now() + deadlineMs
+  while (!peers.every(has)) {
+    if (Date.now() > deadline) {
+      const missing = peers.filter((p) => !has(p)).map((p) => `${p.address} (${p.answer})`)
+      throw new Error(
+        `block ${hash} not delivered within ${deadlineMs} ms to ${missing.join(', ')}`,
+      )
+    }
     await new Promise((resolve) => setImmediate(resolve))
   }
 }
 
 describe('GossipEngine', () => {
   it('sends the block whole to √m peers and its hash to the rest; a GET_BLOCK brings the block', async () => {
-    const peers = await Promise.all(Array.from({ length: 9 }, () => fakePeer('BLOCK_KNOWN')))
-    peers[8]!.answer = 'GET_BLOCK'
+    // Every peer answers an announcement with GET_BLOCK, so each of the six that get
+    // the hash must then get the block itself, after the hash.
+    const peers = await Promise.all(Array.from({ length: 9 }, () => fakePeer('GET_BLOCK')))
     const { gossip, manager } = await gossipNode(peers.map((p) => p.address))
-    const sent: string[] = []
-    gossip.on('sent', (s) => sent.push(s.kind))
+    const sent: { to: string; kind: string }[] = []
+    gossip.on('sent', (s) => sent.push({ to: s.to, kind: s.kind }))
     const block = candidate(genesis, 'me')
+    const hash = block.block_header.hash
     await gossip.receive(block, undefined)
-    expect(gossip.selectedCandidate?.block_header.hash).toBe(block.block_header.hash)
-    const full = sent.filter((k) => k === 'block').length
-    const hashes = sent.filter((k) => k === 'hash').length
-    expect([full, hashes]).toEqual([3, 6])
-    for (const peer of manager.readyPeers())
-      expect(peer.known.has(block.block_header.hash)).toBe(true)
+    expect(gossip.selectedCandidate?.block_header.hash).toBe(hash)
+    const first = sent.slice(0, 9)
+    expect(new Set(first.map((s) => s.to)).size).toBe(9)
+    expect(first.filter((s) => s.kind === 'block')).toHaveLength(3)
+    expect(first.filter((s) => s.kind === 'hash')).toHaveLength(6)
+    for (const peer of manager.readyPeers()) expect(peer.known.has(hash)).toBe(true)
+    await delivered(peers, hash)
+    const announced = peers.filter((p) =>
+      p.received.some((m) => m.code === 'NEW_BLOCK_HASH' && m.data === hash),
+    )
+    expect(announced).toHaveLength(6)
+    for (const p of announced) {
+      const codes = p.received.map((m) => m.code)
+      expect(codes.indexOf('NEW_BLOCK')).toBeGreaterThan(codes.indexOf('NEW_BLOCK_HASH'))
+      const answered = sent.filter((s) => s.to === p.address && s.kind === 'block')
+      expect(answered, `block sent to ${p.address} after its GET_BLOCK`).toHaveLength(1)
+    }
     // Receiving it again changes nothing and sends nothing.
+    const before = sent.length
     await gossip.receive(block, undefined)
-    expect(sent).toHaveLength(9)
+    expect(sent).toHaveLength(before)
+    expect(before).toBe(9 + 6)
   })
 
   it('relays a better candidate but not a worse one, and never back to its sender', async () => {
@@ -159,11 +183,12 @@ describe('GossipEngine', () => {
     expect(after.slice(1).every((n, i) => n > before[i + 1]!)).toBe(true)
   })
 
-  it('drops late blocks and blocks off its head; a block with an unknown parent asks for a sync', async () => {
+  it('drops late blocks; a block with an unknown parent is held and asks for a sync', async () => {
     const peer = await fakePeer()
     const { gossip, manager, orphans } = await gossipNode([peer.address])
     const dropped: string[] = []
     gossip.on('dropped', (_b, info) => dropped.push(info.reason))
+    gossip.on('held', (_b, info) => dropped.push(`held ${info.reason}`))
     const from = manager.get(peer.address)!
     const lastRound =
       roundOf(Date.now(), { genesisTime: genesis.block_header.timestamp, roundMs: ROUND_MS }) - 1
@@ -173,9 +198,68 @@ describe('GossipEngine', () => {
     )
     const unknownParent = candidate(candidate(genesis, 'elsewhere', Date.now() - ROUND_MS), 'child')
     await gossip.receive(unknownParent, from)
-    expect(dropped).toEqual(['LATE', 'ORPHAN'])
+    expect(dropped).toEqual(['LATE', 'held ORPHAN'])
+    expect(gossip.heldOrphans).toBe(1)
     expect(orphans).toEqual([peer.address])
     expect(gossip.selectedCandidate).toBeUndefined()
     expect(peer.received).toHaveLength(0)
+  })
+
+  it('holds a current-round candidate whose parent it lacks and selects it once the parent is its head', async () => {
+    const peer = await fakePeer('BLOCK_KNOWN')
+    const { gossip, manager, store } = await gossipNode([peer.address])
+    const parent = candidate(genesis, 'parent', Date.now() - ROUND_MS)
+    const child = candidate(parent, 'child')
+    const held: string[] = []
+    gossip.on('held', (b, info) => held.push(`${b.block_header.producer} ${info.reason}`))
+    await gossip.receive(child, manager.get(peer.address))
+    expect(held).toEqual(['child ORPHAN'])
+    expect(gossip.selectedCandidate).toBeUndefined()
+    const selected = new Promise<Block>((resolve) =>
+      gossip.on('candidate', (b, info) => info.selected && resolve(b)),
+    )
+    await store.append(parent) // what sync does once it fetched the parent
+    expect((await selected).block_header.hash).toBe(child.block_header.hash)
+    expect(gossip.heldOrphans).toBe(0)
+  })
+
+  it('screens a replayed late block by its header alone, and remembers it (item 9)', async () => {
+    const { gossip } = await gossipNode([])
+    const session = { peerAddress: undefined } as unknown as ServerSession
+    const late = candidate(genesis, 'late', Date.now() - 2 * ROUND_MS)
+    const reasons: string[] = []
+    gossip.on('ignored', (_h, info) => reasons.push(info.reason))
+    const verdicts = Array.from({ length: 200 }, () =>
+      gossip.handlers.screenBlock(late.block_header, session),
+    )
+    expect(new Set(verdicts)).toEqual(new Set(['ignore']))
+    expect(reasons[0]).toBe('LATE')
+    expect(reasons.slice(1).every((r) => r === 'REFUSED_BEFORE')).toBe(true)
+    // A block of the current round passes the screen; once it is a candidate, a replay is KNOWN.
+    const fresh = candidate(genesis, 'fresh')
+    expect(gossip.handlers.screenBlock(fresh.block_header, session)).toBe('accept')
+    await gossip.receive(fresh, undefined)
+    expect(gossip.handlers.screenBlock(fresh.block_header, session)).toBe('ignore')
+    expect(reasons.at(-1)).toBe('KNOWN')
+  })
+
+  it('declines announcements past the per-announcer budget, answering them at the round end (item 10)', async () => {
+    const { gossip } = await gossipNode([], { maxAnnouncesPerPeer: 5 })
+    const session = { peerAddress: undefined } as unknown as ServerSession
+    let declined = 0
+    gossip.on('announceDeclined', () => declined++)
+    const answers: string[] = []
+    const pending = Array.from({ length: 20 }, (_, i) =>
+      Promise.resolve(gossip.handlers.newBlockHash(i.toString(16).padStart(64, '0'), session)).then(
+        (a) => void answers.push(a),
+      ),
+    )
+    await Promise.all(pending.slice(0, 5))
+    expect(answers).toEqual(['wanted', 'wanted', 'wanted', 'wanted', 'wanted'])
+    expect(declined).toBe(15)
+    // The declined ones are answered (BLOCK_KNOWN) only when the round ends: here, at stop.
+    gossip.stop()
+    await Promise.all(pending)
+    expect(answers.filter((a) => a === 'known')).toHaveLength(15)
   })
 })

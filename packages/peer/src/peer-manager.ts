@@ -115,7 +115,12 @@ export interface PeerManagerOptions {
   /** Peers to stay connected to (`host:port` or `KEY@host:port`), redialled with backoff for as long as we run. */
   peers?: readonly string[]
   chain: () => LocalChainStatus
-  handlers: ServerHandlers
+  /**
+   * How inbound sessions are answered. May be left out and given with
+   * `handle()` before `start()`: sync and gossip are built on the manager,
+   * so their handlers exist only after it.
+   */
+  handlers?: ServerHandlers
   /** Our network: blocks and Status heights are checked against it. Omitted by an observer. */
   network?: NetworkParams
   /** Our node key: proven on every connection whose other side asks (section 11). */
@@ -179,6 +184,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   private listener: Listener | undefined
   private beat: NodeJS.Timeout | undefined
   private advertised: string | undefined
+  private handlers: ServerHandlers | undefined
   private readonly context: SessionContext
 
   constructor(private readonly options: PeerManagerOptions) {
@@ -194,6 +200,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     // Every dial in flight listens for the abort; there are at most this many (see outboundCount).
     setMaxListeners(this.configured.size + this.limits.maxOutbound + 1, this.abort.signal)
     this.advertised = options.advertise
+    this.handlers = options.handlers
     this.book = options.addressBook
     const offered = [...(this.book ? [FEATURE_PEERS] : []), ...(options.features ?? [])]
     const features = offered.length ? { features: offered } : {}
@@ -219,6 +226,11 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
     return this.advertised ?? this.listener?.address ?? '0.0.0.0:0'
   }
 
+  /** Sets how inbound sessions are answered (before `start()`, when not given as an option). */
+  handle(handlers: ServerHandlers): void {
+    this.handlers = handlers
+  }
+
   /** Our proven identity, if we have one. */
   get key(): string | undefined {
     return this.options.identity?.publicKey
@@ -235,6 +247,8 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
   }
 
   async start(): Promise<void> {
+    if (this.options.listen && !this.handlers)
+      throw new Error('PeerManager: no handlers (pass `handlers` or call handle() before start())')
     if (this.options.listen) {
       this.listener = await this.options.transport.listen(this.options.listen, (connection) =>
         this.accept(connection),
@@ -564,7 +578,7 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> {
       this.unidentified.delete(oldest)
       oldest.close(R.PEER_LIMIT)
     }
-    const session = new ServerSession(connection, this.context, this.options.handlers)
+    const session = new ServerSession(connection, this.context, this.handlers!)
     this.unidentified.add(session)
     session.once('close', (info) => {
       this.unidentified.delete(session)

@@ -1,5 +1,5 @@
 import { type Block, createBlock, createGenesis, type Message } from '@chronos/codec'
-import { type Connection, tcpTransport } from '@chronos/transport'
+import { type CloseInfo, type Connection, type Transport, tcpTransport } from '@chronos/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   type AnnounceAnswer,
@@ -86,6 +86,35 @@ const status = (address = '127.0.0.1:1', g: Block = genesis) => ({
   genesis: g.block_header.hash,
 })
 
+/**
+ * A real TCP transport that hands the test each connection the manager accepts, so a test
+ * can await the close reason the manager itself chose (the remote side sees only 'remote').
+ */
+function acceptingTransport(): { transport: Transport; accepted: () => Promise<Connection> } {
+  const inner = tcpTransport()
+  const queue: Connection[] = []
+  const waiters: ((c: Connection) => void)[] = []
+  const transport: Transport = {
+    name: inner.name,
+    dial: (address, options) => inner.dial(address, options),
+    listen: (address, onConnection) =>
+      inner.listen(address, (connection) => {
+        const waiter = waiters.shift()
+        if (waiter) waiter(connection)
+        else queue.push(connection)
+        onConnection(connection)
+      }),
+  }
+  const accepted = () => {
+    const next = queue.shift()
+    return next ? Promise.resolve(next) : new Promise<Connection>((r) => waiters.push(r))
+  }
+  return { transport, accepted }
+}
+
+/** The reason and initiator of a close, without the error (which is not part of the verdict). */
+const verdict = (info: CloseInfo) => ({ reason: info.reason, initiator: info.initiator })
+
 describe('PeerManager', () => {
   it('connects two nodes both ways, dialing back the advertised address, with one shared known set', async () => {
     const a = await startManager()
@@ -153,9 +182,15 @@ describe('PeerManager', () => {
   })
 
   it('closes a Client on another network (GENESIS_MISMATCH) and never dials it back', async () => {
-    const a = await startManager()
+    const { transport, accepted } = acceptingTransport()
+    const a = await startManager({ transport })
     const hostile = await rawClient(a)
+    const inbound = await accepted()
     hostile.send({ code: 'SHAKEHAND', data: status('127.0.0.1:2', otherGenesis) })
+    expect(verdict(await inbound.closed)).toEqual({
+      reason: PEER_CLOSE_REASONS.GENESIS_MISMATCH,
+      initiator: 'local',
+    })
     expect(await hostile.closed).toMatchObject({ initiator: 'remote' })
     expect(a.peers()).toHaveLength(0)
   })
@@ -185,18 +220,35 @@ describe('PeerManager', () => {
   })
 
   it('bans an address after repeated protocol errors and refuses it while banned', async () => {
-    const a = await startManager({ limits: { banThreshold: 2, banMs: 60_000 } })
+    const { transport, accepted } = acceptingTransport()
+    const a = await startManager({ transport, limits: { banThreshold: 2, banMs: 60_000 } })
+    const penalties: [string, string, boolean][] = []
+    a.on('penalty', (...args) => penalties.push(args))
     for (let i = 0; i < 2; i++) {
       const hostile = await rawClient(a)
+      const inbound = await accepted()
       hostile.send({ code: 'SHAKEHAND', data: status('127.0.0.1:9') })
       await receive(hostile)
       hostile.send({ code: 'PUSH_BLOCK', data: null })
+      expect(verdict(await inbound.closed)).toEqual({
+        reason: PEER_CLOSE_REASONS.WRONG_ROLE,
+        initiator: 'local',
+      })
       await hostile.closed
     }
+    expect(penalties).toEqual([
+      ['127.0.0.1:9', PEER_CLOSE_REASONS.WRONG_ROLE, false],
+      ['127.0.0.1:9', PEER_CLOSE_REASONS.WRONG_ROLE, true],
+    ])
     expect(a.bannedFor('127.0.0.1:9')).toBeGreaterThan(0)
     const again = await rawClient(a)
+    const inbound = await accepted()
     again.send({ code: 'SHAKEHAND', data: status('127.0.0.1:9') })
     // The handshake is answered before the address is known; the connection is closed right after.
+    expect(verdict(await inbound.closed)).toEqual({
+      reason: PEER_CLOSE_REASONS.BANNED,
+      initiator: 'local',
+    })
     expect((await again.closed).initiator).toBe('remote')
     expect(a.get('127.0.0.1:9')).toBeUndefined()
   })
@@ -254,12 +306,19 @@ describe('PeerManager', () => {
   })
 
   it('refuses inbound peers over the cap with PEER_LIMIT', async () => {
-    const a = await startManager({ limits: { maxInbound: 1 } })
+    const { transport, accepted } = acceptingTransport()
+    const a = await startManager({ transport, limits: { maxInbound: 1 } })
     const first = await rawClient(a)
+    await accepted()
     first.send({ code: 'SHAKEHAND', data: status('127.0.0.1:3') })
     await receive(first)
     const second = await rawClient(a)
+    const inbound = await accepted()
     second.send({ code: 'SHAKEHAND', data: status('127.0.0.1:4') })
+    expect(verdict(await inbound.closed)).toEqual({
+      reason: PEER_CLOSE_REASONS.PEER_LIMIT,
+      initiator: 'local',
+    })
     expect(await second.closed).toMatchObject({ initiator: 'remote' })
     expect(first.status).toBe('open')
     expect(a.get('127.0.0.1:4')).toBeUndefined()

@@ -15,6 +15,7 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import {
+  BUFFER_BUDGET_EXCEEDED,
   type Connection,
   DialError,
   type DialOptions,
@@ -44,9 +45,14 @@ class WebSocketConnection extends AbstractConnection {
   /**
    * Called as each message is flushed to the socket. The socket's own
    * `drain` comes only past its 16 KiB mark, so a lower high-water mark
-   * needs these to learn that the buffer went down.
+   * needs these to learn that the buffer went down. The global budget
+   * hears of the smaller send buffer too (once closed, the budget has
+   * released this connection: no figure may come back).
    */
-  private readonly flushed = () => this.bufferShrank()
+  private readonly flushed = () => {
+    if (this.status === 'open') this.options.bufferBudget.update(this, this.ws.bufferedAmount)
+    this.bufferShrank()
+  }
 
   constructor(
     private readonly ws: WebSocket,
@@ -57,7 +63,10 @@ class WebSocketConnection extends AbstractConnection {
   ) {
     super({ transport: 'ws', direction, localAddress, remoteAddress, options })
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data as Buffer, isBinary))
-    ws.on('close', () => this.remoteClosed('REMOTE_CLOSE'))
+    ws.on('close', () => {
+      options.bufferBudget.release(this)
+      this.remoteClosed('REMOTE_CLOSE')
+    })
     ws.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         // ws reports only that the limit was passed, not by how much.
@@ -83,6 +92,12 @@ class WebSocketConnection extends AbstractConnection {
     if (size > this.options.maxBodyBytes)
       throw new FrameTooLargeError(size, this.options.maxBodyBytes)
     this.ws.send(text, this.flushed)
+    // The global budget (issue 10 item 3): ws buffers arriving frames itself, so only sends count.
+    const refused = this.options.bufferBudget.update(this, this.ws.bufferedAmount)
+    if (refused) {
+      this.close(BUFFER_BUDGET_EXCEEDED, refused)
+      throw refused
+    }
   }
 
   protected pauseReading(): void {

@@ -8,6 +8,7 @@ export type TransportErrorCode =
   | 'WRITE_BUFFER_FULL'
   | 'LISTEN_FAILED'
   | 'INVALID_ADDRESS'
+  | 'BUFFER_BUDGET_EXCEEDED'
 
 export class TransportError extends ChronosError<TransportErrorCode> {}
 

@@ -4,6 +4,11 @@
  * `@chronos/transport/kit`. The compliance suite: `@chronos/transport/compliance`.
  */
 export {
+  BUFFER_BUDGET_EXCEEDED,
+  BufferBudget,
+  BufferBudgetExceededError,
+} from './buffer-budget.js'
+export {
   AbortedError,
   ConnectionClosedError,
   DialError,

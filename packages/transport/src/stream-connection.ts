@@ -3,11 +3,14 @@
  * a Unix-domain socket, ...): the length-prefixed framing of PROTOCOL.md
  * section 2, the frame timeout and the graceful-close grace period. The TCP
  * transport is this class plus dialing and listening; a new stream
- * transport reuses it instead of copying it.
+ * transport reuses it instead of copying it. What it holds (frames still
+ * arriving plus the send buffer) counts against the transport's global
+ * `bufferBudget`.
  */
 import type { Duplex } from 'node:stream'
 import { decodeMessage, encodeFrame, FrameDecoder, type Message } from '@chronos/codec'
 import { AbstractConnection } from './abstract-connection.js'
+import { BUFFER_BUDGET_EXCEEDED } from './buffer-budget.js'
 import type { Direction, ResolvedTransportOptions } from './types.js'
 
 /** A graceful close that the peer never acknowledges is forced after this long. */
@@ -34,7 +37,10 @@ export class StreamSocketConnection extends AbstractConnection {
    * after `write()` returned false, i.e. past the socket's 16 KiB mark: a
    * high-water mark below that would never see one.
    */
-  private readonly flushed = () => this.bufferShrank()
+  private readonly flushed = () => {
+    this.account()
+    this.bufferShrank()
+  }
 
   constructor(
     private readonly socket: Duplex,
@@ -46,6 +52,7 @@ export class StreamSocketConnection extends AbstractConnection {
     socket.on('drain', this.flushed)
     socket.on('error', (error) => this.remoteClosed('TRANSPORT_ERROR', error))
     socket.on('close', () => {
+      init.options.bufferBudget.release(this)
       clearTimeout(this.graceTimer)
       this.remoteClosed('REMOTE_CLOSE')
     })
@@ -60,6 +67,17 @@ export class StreamSocketConnection extends AbstractConnection {
       encodeFrame(message, { maxBodyBytes: this.options.maxBodyBytes }),
       this.flushed,
     )
+    const refused = this.account()
+    if (refused) throw refused
+  }
+
+  /** Reports what this connection holds to the global budget; closes it if that is too much. */
+  private account(): Error | undefined {
+    if (this.status !== 'open') return undefined
+    const held = this.decoder.bufferedBytes + this.socket.writableLength
+    const refused = this.options.bufferBudget.update(this, held)
+    if (refused) this.close(BUFFER_BUDGET_EXCEEDED, refused)
+    return refused
   }
 
   protected pauseReading(): void {
@@ -97,6 +115,7 @@ export class StreamSocketConnection extends AbstractConnection {
       this.close('PROTOCOL_ERROR', error as Error)
       return
     }
+    if (this.account()) return
     this.watchPartialFrame()
   }
 

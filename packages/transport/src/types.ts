@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events'
 import { type Logger, type Message, silentLogger } from '@chronos/codec'
+import { BufferBudget } from './buffer-budget.js'
 
 export type Direction = 'inbound' | 'outbound'
 
@@ -20,6 +21,7 @@ export type CloseReason =
   | 'WRITE_BUFFER_FULL'
   | 'TRANSPORT_ERROR'
   | 'LISTENER_CLOSED'
+  | 'BUFFER_BUDGET_EXCEEDED'
   | (string & {})
 
 export interface CloseInfo {
@@ -104,6 +106,14 @@ export interface TransportOptions {
   maxInboundConnections?: number
   /** Inbound connections per remote host (IP). Default 32. */
   maxInboundPerHost?: number
+  /**
+   * Bytes buffered across all connections (frames arriving plus send
+   * buffers); the connection that would pass it closes BUFFER_BUDGET_EXCEEDED.
+   * Default 256 MiB, one budget per transport; pass `bufferBudget` to share one.
+   */
+  maxBufferedBytes?: number
+  /** A budget shared with other transports (it wins over `maxBufferedBytes`). */
+  bufferBudget?: BufferBudget
   logger?: Logger
 }
 
@@ -119,6 +129,10 @@ export function resolveOptions(options: TransportOptions = {}): ResolvedTranspor
     frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
     maxInboundConnections: options.maxInboundConnections ?? 256,
     maxInboundPerHost: options.maxInboundPerHost ?? 32,
+    maxBufferedBytes:
+      options.bufferBudget?.maxBytes ?? options.maxBufferedBytes ?? 256 * 1024 * 1024,
+    bufferBudget:
+      options.bufferBudget ?? new BufferBudget(options.maxBufferedBytes ?? 256 * 1024 * 1024),
     logger: options.logger ?? silentLogger,
   }
 }

@@ -49,6 +49,25 @@ describe('tcp transport against raw sockets', () => {
     return { socket, server: await accepted }
   }
 
+  /**
+   * A connection to a listener of its own with `frameTimeoutMs`, sent the start of a frame
+   * and nothing more; resolves with the server side's close (a frame timeout has passed).
+   */
+  async function frameTimeoutWitness(frameTimeoutMs: number) {
+    let accept!: (c: Connection) => void
+    const accepted = new Promise<Connection>((resolve) => (accept = resolve))
+    const own = await tcpTransport({ frameTimeoutMs, idleTimeoutMs: 0 }).listen(
+      '127.0.0.1:0',
+      accept,
+    )
+    const socket = connect({ host: '127.0.0.1', port: Number(own.address.split(':').pop()) })
+    sockets.push(socket)
+    socket.write(encodeFrame({ code: 'PULL_BLOCK', data: 5 }).subarray(0, 6))
+    const info = await (await accepted).closed
+    await own.close()
+    return info
+  }
+
   const hostile: [string, Buffer, string][] = [
     ['bytes that are not JSON', Buffer.from('000000047b7b7b7b', 'hex'), 'INVALID_JSON'],
     ['a zero length', Buffer.from('00000000', 'hex'), 'FRAME_EMPTY'],
@@ -102,7 +121,10 @@ describe('tcp transport against raw sockets', () => {
     socket.write(Buffer.concat([frame, frame.subarray(0, 6)]))
     await first
     // Three frame timeouts pass while we hold the connection paused: it must stay open.
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The clock is a witness connection, not a sleep: each one left with half a frame,
+    // opened after the pause, must itself be closed for FRAME_TIMEOUT first.
+    for (let i = 0; i < 3; i++)
+      expect(await frameTimeoutWitness(100)).toMatchObject({ reason: 'FRAME_TIMEOUT' })
     expect(server.status).toBe('open')
     const second = new Promise((resolve) => server.once('message', resolve))
     server.resume()

@@ -1,23 +1,14 @@
 // The hostile inputs: each sends something a conforming peer never would
 // and reports what the node did. `expected` is what PROTOCOL.md requires
 // (close with a stable reason code, or drop the message and stay open).
+// Outcomes are read from typed close reasons and gossip events, never log text.
+import { randomBytes } from 'node:crypto'
 import { type Block, createBlock, createGenesis } from '@chronos/codec'
-import type { ChronosNode } from '../../src/index.js'
-import type { LogRecord } from './log-capture.js'
+import type { HostileContext } from './harness.js'
+import { closeCode } from './observed-transport.js'
 import { frameOf, jsonFrame, type RawPeer } from './raw-peer.js'
 
-export interface HostileContext {
-  node: ChronosNode
-  genesis: Block
-  /** A fresh raw connection; with `handshake`, it has exchanged SHAKEHANDs as a peer at a unique address. */
-  open(options?: { handshake?: boolean; local?: string }): Promise<RawPeer>
-  /** Makes the node dial a fresh raw server; resolves once the node's SHAKEHAND has arrived. */
-  dialedBy(): Promise<RawPeer>
-  status(overrides?: Record<string, unknown>): Record<string, unknown>
-  /** The first log record of the current case that matches (ports get reused across cases). */
-  find(match: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord | undefined>
-  maxBodyBytes: number
-}
+export type { HostileContext } from './harness.js'
 
 export interface HostileCase {
   name: string
@@ -25,15 +16,26 @@ export interface HostileCase {
   run(ctx: HostileContext): Promise<string>
 }
 
-/** The node's log line closing `peer`. */
-const closeRecord = (ctx: HostileContext, peer: RawPeer, timeoutMs: number) =>
-  ctx.find(
-    (r) => String(r.msg).startsWith('peer connection closed') && r.remote === peer.localAddress,
-    timeoutMs,
-  )
+/**
+ * Sends `count` messages in batches, yielding between them: the attacker shares the node's
+ * process, and one synchronous loop of 200,000 writes would stall the honest probe itself.
+ */
+export async function sendMany(
+  peer: RawPeer,
+  count: number,
+  make: (i: number) => unknown,
+  batch = 2_000,
+): Promise<void> {
+  for (let i = 0; i < count; ) {
+    const frames: Buffer[] = []
+    for (const end = Math.min(count, i + batch); i < end; i++) frames.push(jsonFrame(make(i)))
+    peer.write(Buffer.concat(frames))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+}
 
-/** Waits for the node to close `peer` and reads the logged reason. */
-async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string> {
+/** Waits for the node to close `peer` and reads the typed reason. */
+export async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string> {
   const closedInTime = await Promise.race([
     peer.closed.then(() => true),
     new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000)),
@@ -42,24 +44,54 @@ async function closeOutcome(ctx: HostileContext, peer: RawPeer): Promise<string>
     peer.close()
     return 'stayed open'
   }
-  const record = await closeRecord(ctx, peer, 5_000)
-  if (!record) return 'closed, no log line'
-  return `close ${String(record.code ?? record.reason)}`
+  const info = await ctx.closeOf(peer, 5_000)
+  if (!info) return 'closed, no close info'
+  return `close ${closeCode(info)}`
+}
+
+/** What gossip did with `hash` (dropped, screened out, held, taken), within `timeoutMs`. */
+export function blockOutcome(
+  ctx: HostileContext,
+  hash: string,
+  timeoutMs = 5_000,
+): Promise<string | undefined> {
+  const gossip = ctx.node.gossip
+  return new Promise((resolve) => {
+    const finish = (outcome: string | undefined) => {
+      clearTimeout(timer)
+      gossip.off('dropped', onDropped).off('ignored', onIgnored).off('held', onHeld)
+      gossip.off('candidate', onCandidate)
+      resolve(outcome)
+    }
+    const onDropped = (b: Block, info: { reason: string }) =>
+      b.block_header.hash === hash && finish(`drop ${info.reason}`)
+    // The screen (or the refused cache) refused it before any verification.
+    const onIgnored = (h: string, info: { reason: string }) =>
+      h === hash && finish(`drop ${info.reason}`)
+    const onHeld = (b: Block, info: { reason: string }) =>
+      b.block_header.hash === hash && finish(`held ${info.reason}`)
+    const onCandidate = (b: Block) => b.block_header.hash === hash && finish('taken')
+    const timer = setTimeout(() => finish(undefined), timeoutMs)
+    gossip.on('dropped', onDropped).on('ignored', onIgnored).on('held', onHeld)
+    gossip.on('candidate', onCandidate)
+  })
 }
 
 /** Whether the node still answers on this connection: a SHAKEHAND gets its answer. */
-async function stillAnswers(ctx: HostileContext, peer: RawPeer): Promise<boolean> {
-  peer.send({ code: 'SHAKEHAND', data: ctx.status() })
+export async function stillAnswers(ctx: HostileContext, peer: RawPeer): Promise<boolean> {
+  peer.send({ code: 'SHAKEHAND', data: ctx.status(peer.claimed ? { address: peer.claimed } : {}) })
   return (await peer.next('SHAKEHAND')) !== undefined
 }
 
-/** Waits for the node to log dropping `hash`, then checks the connection still works. */
-async function dropOutcome(ctx: HostileContext, peer: RawPeer, hash: string): Promise<string> {
-  const record = await ctx.find((r) => r.msg === 'block dropped' && r.hash === hash, 5_000)
+/** Sends `block` and reports what gossip did with it, then checks the connection still works. */
+async function sendAndObserve(ctx: HostileContext, peer: RawPeer, block: Block): Promise<string> {
+  const outcome = blockOutcome(ctx, block.block_header.hash)
+  peer.send({ code: 'NEW_BLOCK', data: block })
+  const observed = await outcome
   const alive = await stillAnswers(ctx, peer)
   peer.close()
-  if (!record) return alive ? 'not dropped, open' : 'closed'
-  return `drop ${String(record.reason)}${alive ? '' : ' (closed)'}`
+  if (!observed) return alive ? 'no outcome, open' : 'closed'
+  return `${observed}${alive ? '' : ' (closed)'}`
 }
 
 /** A case that sends `payload` (after a SHAKEHAND exchange when `handshake`) and expects a close. */
@@ -94,8 +126,18 @@ export function blockOnHead(
   })
 }
 
-const randomHash = () =>
-  Array.from({ length: 64 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('')
+// Random hashes from a pool: one randomBytes call per hash made the attacker's own syscalls
+// the largest cost of a 200,000-hash flood.
+let pool = Buffer.alloc(0)
+let poolAt = 0
+export const randomHash = () => {
+  if (poolAt + 32 > pool.length) {
+    pool = randomBytes(32 * 4096)
+    poolAt = 0
+  }
+  poolAt += 32
+  return pool.toString('hex', poolAt - 32, poolAt)
+}
 
 /** A well-formed block `ahead` heights above the head, on a parent nobody has. */
 function orphan(ctx: HostileContext, ahead: number, tag: string) {
@@ -108,7 +150,7 @@ function orphan(ctx: HostileContext, ahead: number, tag: string) {
   })
 }
 
-/** Sends one well-formed block the node must drop (not a protocol error) and stay open. */
+/** Sends one well-formed block the node must not take (not a protocol error) and stays open. */
 const droppedBlock = (
   name: string,
   expected: string,
@@ -118,9 +160,7 @@ const droppedBlock = (
   expected,
   async run(ctx) {
     const peer = await ctx.open({ handshake: true })
-    const block = make(ctx)
-    peer.send({ code: 'NEW_BLOCK', data: block })
-    return dropOutcome(ctx, peer, block.block_header.hash)
+    return sendAndObserve(ctx, peer, make(ctx))
   },
 })
 
@@ -286,40 +326,48 @@ export const hostileCases: HostileCase[] = [
   droppedBlock('block from an earlier round', 'drop LATE', (ctx) =>
     blockOnHead(ctx, { rounds: -1, tag: 'late' }),
   ),
-  droppedBlock('block on a parent the node lacks (orphan)', 'drop ORPHAN', (ctx) =>
+  droppedBlock('block on a parent the node lacks (orphan)', 'held ORPHAN', (ctx) =>
     orphan(ctx, 5, 'orphan'),
   ),
   {
     name: 'orphan flood: 500 blocks on unknown parents',
-    expected: 'open, all dropped, store unchanged',
+    expected: 'open, all held within the bound, store unchanged',
     async run(ctx) {
       const peer = await ctx.open({ handshake: true })
       const height = ctx.node.store.height()
-      let last = ''
-      for (let i = 0; i < 500; i++) {
-        const block = orphan(ctx, 2, `flood-${i}`)
-        last = block.block_header.hash
-        peer.send({ code: 'NEW_BLOCK', data: block })
-      }
-      const outcome = await dropOutcome(ctx, peer, last)
-      return outcome === 'drop ORPHAN' && ctx.node.store.height() === height
-        ? 'open, all dropped, store unchanged'
-        : outcome
+      const blocks = Array.from({ length: 500 }, (_, i) => orphan(ctx, 2, `flood-${i}`))
+      const last = blockOutcome(ctx, blocks.at(-1)!.block_header.hash)
+      for (const block of blocks) peer.send({ code: 'NEW_BLOCK', data: block })
+      const outcome = await last
+      const alive = await stillAnswers(ctx, peer)
+      peer.close()
+      const bounded = ctx.node.gossip.heldOrphans <= 32
+      return outcome === 'held ORPHAN' && alive && bounded && ctx.node.store.height() === height
+        ? 'open, all held within the bound, store unchanged'
+        : `${outcome}, alive=${alive}, held=${ctx.node.gossip.heldOrphans}`
     },
   },
   {
     name: 'announcement flood: 5,000 random hashes',
-    expected: 'open, 5000 answers, fetches bounded',
+    expected: 'open, throttled to the budget, fetches bounded',
     async run(ctx) {
       const peer = await ctx.open({ handshake: true })
-      for (let i = 0; i < 5000; i++) peer.send({ code: 'NEW_BLOCK_HASH', data: randomHash() })
-      const alive = await stillAnswers(ctx, peer)
-      const answered = peer.received.filter(
-        (m) => m.code === 'GET_BLOCK' || m.code === 'BLOCK_KNOWN',
-      ).length
-      const bounded = ctx.node.gossip.pendingFetches <= 1024
+      const gossip = ctx.node.gossip
+      const first = gossip.currentRound
+      await sendMany(peer, 5000, () => ({ code: 'NEW_BLOCK_HASH', data: randomHash() }))
+      // Past its budget (64 unknown hashes a round) the flooder's answers wait for the round's
+      // end, so its connection is read at that pace: watch two round ends, not all 5,000.
+      for (let i = 0; i < 2; i++)
+        await new Promise<void>((resolve) => gossip.once('empty', () => resolve()))
+      const rounds = gossip.currentRound - first + 1
+      const wanted = peer.received.filter((m) => m.code === 'GET_BLOCK').length
+      const answered = wanted + peer.received.filter((m) => m.code === 'BLOCK_KNOWN').length
+      const bounded = gossip.pendingFetches <= 1024
+      const open = !peer.isClosed
       peer.close()
-      return `${alive ? 'open' : 'closed'}, ${answered} answers, fetches ${bounded ? 'bounded' : 'unbounded'}`
+      return wanted <= 64 * rounds && answered < 5000 && open && bounded
+        ? 'open, throttled to the budget, fetches bounded'
+        : `open=${open}, ${wanted} GET_BLOCK and ${answered} answers in ${rounds} rounds, fetches ${gossip.pendingFetches}`
     },
   },
   {
@@ -328,7 +376,7 @@ export const hostileCases: HostileCase[] = [
     async run(ctx) {
       const peer = await ctx.open({ handshake: true })
       const count = 20_000
-      for (let i = 0; i < count; i++) peer.send({ code: 'PULL_BLOCK', data: i % 25 })
+      await sendMany(peer, count, (i) => ({ code: 'PULL_BLOCK', data: i % 25 }))
       const alive = await stillAnswers(ctx, peer)
       const pushes = peer.received.filter((m) => m.code === 'PUSH_BLOCK')
       const inOrder = pushes.every((m, i) =>
@@ -342,21 +390,28 @@ export const hostileCases: HostileCase[] = [
   },
   {
     name: 'the same late block 200 times',
-    expected: 'open, dropped each time, never taken',
+    expected: 'open, refused once then ignored 199 times, never taken',
     async run(ctx) {
       const peer = await ctx.open({ handshake: true })
       const block = blockOnHead(ctx, { rounds: -1, tag: 'repeat' })
-      let dropped = 0
+      const hash = block.block_header.hash
+      let refused = 0
+      let ignored = 0
       let taken = 0
-      const onDrop = (b: Block) =>
-        void (b.block_header.hash === block.block_header.hash && dropped++)
-      const onTake = (b: Block) => void (b.block_header.hash === block.block_header.hash && taken++)
-      ctx.node.gossip.on('dropped', onDrop).on('candidate', onTake)
+      const onDrop = (b: Block) => void (b.block_header.hash === hash && refused++)
+      const onIgnored = (h: string, info: { reason: string }) => {
+        if (h !== hash) return
+        if (info.reason === 'REFUSED_BEFORE') ignored++
+        else refused++
+      }
+      const onTake = (b: Block) => void (b.block_header.hash === hash && taken++)
+      const gossip = ctx.node.gossip
+      gossip.on('dropped', onDrop).on('ignored', onIgnored).on('candidate', onTake)
       for (let i = 0; i < 200; i++) peer.send({ code: 'NEW_BLOCK', data: block })
       const alive = await stillAnswers(ctx, peer)
-      ctx.node.gossip.off('dropped', onDrop).off('candidate', onTake)
+      gossip.off('dropped', onDrop).off('ignored', onIgnored).off('candidate', onTake)
       peer.close()
-      return `${alive ? 'open' : 'closed'}, ${dropped === 200 ? 'dropped each time' : `dropped ${dropped}`}, ${taken ? `taken ${taken}` : 'never taken'}`
+      return `${alive ? 'open' : 'closed'}, ${refused === 1 && ignored === 199 ? 'refused once then ignored 199 times' : `refused ${refused}, ignored ${ignored}`}, ${taken ? `taken ${taken}` : 'never taken'}`
     },
   },
   // A hostile Server: the node dialed it
@@ -448,11 +503,11 @@ export const hostileCases: HostileCase[] = [
       peer.stopReading()
       const heapBefore = process.memoryUsage().heapUsed
       // Each answer is a full block; never read, they back up in the node's buffers.
-      for (let i = 0; i < 200_000; i++) peer.send({ code: 'PULL_BLOCK', data: 1 + (i % 20) })
-      const record = await closeRecord(ctx, peer, 3_000)
+      await sendMany(peer, 200_000, (i) => ({ code: 'PULL_BLOCK', data: 1 + (i % 20) }))
+      const info = await ctx.closeOf(peer, 3_000)
       const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
       peer.close()
-      if (record) return `close ${String(record.code ?? record.reason)}`
+      if (info) return `close ${closeCode(info)}`
       return grownMb < 100 ? 'reading paused, memory bounded' : `heap grew ${grownMb.toFixed(0)} MB`
     },
   },
@@ -463,19 +518,29 @@ export const hostileCases: HostileCase[] = [
       const opened = await Promise.allSettled(Array.from({ length: 1000 }, () => ctx.open()))
       const peers = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
       // The transport's per-host cap refuses some; the rest wait for SHAKEHAND in a bounded
-      // pool that closes the oldest to admit the newest. Either way few stay open.
-      const refusedOrEvicted = await ctx.find(
-        (r) => r.msg === 'inbound connection refused' || r.reason === 'PEER_LIMIT',
-        5_000,
-      )
+      // pool that closes the oldest to admit the newest. Either way few stay open: wait for
+      // the closes themselves (each raw socket's close event), at most 5 s.
+      const open = () => peers.filter((p) => !p.isClosed).length
+      const refused = opened.length - peers.length
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5_000)
+        const check = () => {
+          if (open() > 100) return
+          clearTimeout(timer)
+          resolve()
+        }
+        for (const peer of peers) void peer.closed.then(check)
+        check()
+      })
+      const refusedOrEvicted = refused > 0 || open() < peers.length
       const probe = await ctx.open({ handshake: true, local: '127.0.0.2' })
       const served = !probe.isClosed
       probe.close()
-      const open = peers.filter((p) => !p.isClosed).length
+      const stillOpen = open()
       for (const peer of peers) peer.close()
-      return refusedOrEvicted && served && open <= 100
+      return refusedOrEvicted && served && stillOpen <= 100
         ? 'extras closed, node serves others'
-        : `closed=${!!refusedOrEvicted} served=${served} open=${open}`
+        : `closed=${refusedOrEvicted} served=${served} open=${stillOpen}`
     },
   },
 ]

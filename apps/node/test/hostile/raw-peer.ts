@@ -22,9 +22,14 @@ export class RawPeer {
 
   /** Our end, as the node sees it (kept: a closed socket forgets it). */
   readonly localAddress: string
+  /** The node's end. */
+  readonly remoteAddress: string
+  /** The Status address this peer claims (set by whoever opened it). */
+  claimed: string | undefined
 
   private constructor(readonly socket: Socket) {
     this.localAddress = `${socket.localAddress}:${socket.localPort}`
+    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`
     socket.on('data', (chunk) => {
       try {
         this.decoder.push(chunk, (message) => this.received.push(message))
@@ -89,13 +94,25 @@ export class RawPeer {
     this.socket.pause()
   }
 
-  /** The next message with `code`, or undefined if the connection closes first. */
-  async next(code: string): Promise<Message | undefined> {
-    for (;;) {
-      const index = this.received.findIndex((m) => m.code === code)
-      if (index >= 0) return this.received.splice(index, 1)[0]
-      if (this.isClosed) return undefined
-      await new Promise<void>((resolve) => this.waiters.push(resolve))
+  /** The next message with `code`, or undefined if the connection closes (or `timeoutMs` passes) first. */
+  async next(code: string, timeoutMs?: number): Promise<Message | undefined> {
+    let expired = false
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            expired = true
+            for (const wake of this.waiters.splice(0)) wake()
+          }, timeoutMs)
+    try {
+      for (;;) {
+        const index = this.received.findIndex((m) => m.code === code)
+        if (index >= 0) return this.received.splice(index, 1)[0]
+        if (this.isClosed || expired) return undefined
+        await new Promise<void>((resolve) => this.waiters.push(resolve))
+      }
+    } finally {
+      clearTimeout(timer)
     }
   }
 
