@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import type { Logger } from '@chronos/transport'
+import type { Logger } from '@chronos/codec'
 import type { WebSocket } from 'ws'
 
 /** Every bound on what browsers can make the bridge hold or do. */

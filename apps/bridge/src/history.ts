@@ -1,5 +1,4 @@
-import type { Logger } from '@chronos/transport'
-import { silentLogger } from '@chronos/transport'
+import { type Logger, silentLogger } from '@chronos/codec'
 import { Level } from 'level'
 import {
   type BlockView,

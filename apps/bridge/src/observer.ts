@@ -1,6 +1,6 @@
-import { inTurnProducer } from '@chronos/codec'
+import { inTurnProducer, type Logger, silentLogger } from '@chronos/codec'
 import { KnownSet, type LocalChainStatus, PeerManager } from '@chronos/peer'
-import { type Logger, silentLogger, type Transport, tcpTransport } from '@chronos/transport'
+import { type Transport, tcpTransport } from '@chronos/transport'
 import { type ApiStatus, readObservations, readStatus } from './node-api.js'
 import type { NetworkView } from './view.js'
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { type Logger, silentLogger } from '@chronos/transport'
+import { type Logger, silentLogger } from '@chronos/codec'
 import { WebSocketServer } from 'ws'
 import { type AccessPolicy, checkAccess } from './access.js'
 import { ClientHub, type ClientLimits, type ClientStats, DEFAULT_CLIENT_LIMITS } from './clients.js'

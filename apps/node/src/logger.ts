@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import type { Logger as PackageLogger } from '@chronos/transport'
+import type { Logger as PackageLogger } from '@chronos/codec'
 import { type LevelWithSilent, type Logger, pino } from 'pino'
 
 const LEVELS: Record<number, [string, string]> = {

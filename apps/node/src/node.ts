@@ -6,6 +6,7 @@ import {
   generateNodeKey,
   inTurnProducer,
   isInTurn,
+  type Logger,
   type NodeKey,
   readNetworkParams,
   roundOf,
@@ -15,7 +16,7 @@ import {
 import { GossipEngine } from '@chronos/gossip'
 import { AddressBook, type BlockCheckCache, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
-import { type Logger, type Transport, tcpTransport } from '@chronos/transport'
+import { type Transport, tcpTransport } from '@chronos/transport'
 import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
 import { claimDataDir, prepareDataDir } from './data-dir.js'
 import { type Component, Lifecycle } from './lifecycle.js'

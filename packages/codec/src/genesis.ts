@@ -3,7 +3,7 @@
  * a zero `prev_hash`, and exactly one `chronos/params` transaction carrying
  * the network name and round length. Its timestamp is the network's start G.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { checkWellFormed, createBlock } from './block.js'
 import { MAX_PRODUCERS, MIN_ROUND_MS, NETWORK_PARAMS_TYPE, ZERO_HASH } from './constants.js'
 import { InvalidGenesisError } from './errors.js'

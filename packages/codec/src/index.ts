@@ -37,11 +37,9 @@ export {
 export {
   computeHeaderHash,
   computeTxRoot,
-  merkleRoot,
   sha256,
   sha256Hex,
   transactionId,
-  transactionIdBytes,
 } from './hashing.js'
 export {
   createNonce,
@@ -58,6 +56,7 @@ export {
   verifySignature,
 } from './identity.js'
 export { canonicalize } from './jcs.js'
+export { type Logger, silentLogger } from './logger.js'
 export {
   compareBlocks,
   compareChains,

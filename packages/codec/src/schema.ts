@@ -3,7 +3,7 @@
  * sections 3-5). The types inferred here are the package's public types.
  * Nothing in this module touches Node built-ins: it bundles for browsers.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { parseAddress } from './address.js'
 import {
   MAX_FEATURE_CHARS,

@@ -7,7 +7,7 @@ export { formatAddress, type HostPort, parseAddress } from './address.js'
 export * from './constants.js'
 export { checkNestingDepth } from './depth.js'
 export * from './errors.js'
-export { decodeMessage, encodeMessage, formatPath, messageFromJson } from './message.js'
+export { decodeMessage, encodeMessage, messageFromJson } from './message.js'
 export {
   type Address,
   addressSchema,

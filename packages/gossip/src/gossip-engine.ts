@@ -8,10 +8,12 @@ import {
   fanout,
   isConfirmable,
   isInTurn,
+  type Logger,
   MAX_CLOCK_AHEAD_MS,
   roundEnd,
   roundOf,
   roundStart,
+  silentLogger,
 } from '@chronos/codec'
 import {
   type AnnounceAnswer,
@@ -21,7 +23,6 @@ import {
   type ServerHandlers,
   type ServerSession,
 } from '@chronos/peer'
-import { type Logger, silentLogger } from '@chronos/transport'
 import { AnnounceBudget } from './announce-budget.js'
 import { FetchTracker } from './fetch-tracker.js'
 import { OrphanPool } from './orphan-pool.js'

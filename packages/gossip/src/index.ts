@@ -2,7 +2,6 @@
  * `@chronos/gossip`: rounds, candidate selection, confirmation and block
  * broadcast (PROTOCOL.md sections 7 and 9).
  */
-export { FetchTracker, type FetchTrackerOptions } from './fetch-tracker.js'
 export {
   type DropReason,
   GOSSIP_DEFAULTS,

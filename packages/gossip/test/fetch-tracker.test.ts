@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { FetchTracker } from '../src/index.js'
+import { FetchTracker } from '../src/fetch-tracker.js'
 
 const hash = 'a'.repeat(64)
 

@@ -13,12 +13,9 @@ import {
   verifyBlock,
 } from '@chronos/codec'
 import { tcpTransport } from '@chronos/transport'
-import {
-  ClientSession,
-  DEFAULT_SESSION_LIMITS,
-  ServerSession,
-  type SessionContext,
-} from '../src/index.js'
+import { ClientSession } from '../src/client-session.js'
+import { DEFAULT_SESSION_LIMITS, type SessionContext } from '../src/index.js'
+import { ServerSession } from '../src/server-session.js'
 
 const serverKey = generateNodeKey()
 const clientKey = generateNodeKey()

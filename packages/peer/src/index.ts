@@ -13,12 +13,12 @@ export {
   type BookEvent,
   DEFAULT_ADDRESS_BOOK_LIMITS,
 } from './address-book.js'
-export {
-  type AnnounceAnswer,
+export type {
+  AnnounceAnswer,
   ClientSession,
-  type ClientSessionEvents,
-  type HandshakeOptions,
-  type HandshakeResult,
+  ClientSessionEvents,
+  HandshakeOptions,
+  HandshakeResult,
 } from './client-session.js'
 export {
   type BackoffLimits,
@@ -50,11 +50,11 @@ export {
   parsePeerSpec,
 } from './peer-manager.js'
 export { DEFAULT_PENALTY_LIMITS, PenaltyBox, type PenaltyLimits } from './penalty-box.js'
-export {
-  type BlockScreen,
-  type ServerHandlers,
+export type {
+  BlockScreen,
+  ServerHandlers,
   ServerSession,
-  type ServerSessionEvents,
+  ServerSessionEvents,
 } from './server-session.js'
 export {
   type BlockCheckCache,

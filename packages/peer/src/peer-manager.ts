@@ -2,21 +2,16 @@ import { EventEmitter, setMaxListeners } from 'node:events'
 import {
   FEATURE_PEERS,
   type Hash,
+  type Logger,
   MAX_PEER_ENTRIES,
   type NetworkParams,
   type NodeKey,
   type PeerEntry,
   parseAddress,
   type Status,
-} from '@chronos/codec'
-import {
-  type CloseInfo,
-  type Connection,
-  type Listener,
-  type Logger,
   silentLogger,
-  type Transport,
-} from '@chronos/transport'
+} from '@chronos/codec'
+import type { CloseInfo, Connection, Listener, Transport } from '@chronos/transport'
 import type { AddressBook } from './address-book.js'
 import { ClientSession } from './client-session.js'
 import { type DialEvent, type DialState, IDLE, nextDialState } from './dialing.js'

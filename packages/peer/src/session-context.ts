@@ -1,5 +1,6 @@
 import {
   type Block,
+  type Logger,
   type MalformedReason,
   maxPossibleHeight,
   type NetworkParams,
@@ -10,7 +11,6 @@ import {
   verifyBlockHashes,
   type WellFormedCheck,
 } from '@chronos/codec'
-import type { Logger } from '@chronos/transport'
 import { PEER_CLOSE_REASONS as R } from './errors.js'
 import type { ServerSession } from './server-session.js'
 

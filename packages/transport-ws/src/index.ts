@@ -15,23 +15,25 @@ import {
   parseAddress,
 } from '@chronos/codec'
 import {
-  AbstractConnection,
-  attemptDial,
   BUFFER_BUDGET_EXCEEDED,
   type Connection,
   DialError,
   type DialOptions,
   type Direction,
-  InboundConnections,
   InvalidAddressError,
   ListenError,
   type Listener,
-  normaliseHost,
-  type ResolvedTransportOptions,
-  resolveOptions,
   type Transport,
   type TransportOptions,
 } from '@chronos/transport'
+import {
+  AbstractConnection,
+  attemptDial,
+  InboundConnections,
+  normaliseHost,
+  type ResolvedTransportOptions,
+  resolveOptions,
+} from '@chronos/transport/kit'
 import { type RawData, WebSocket, WebSocketServer } from 'ws'
 
 const NORMAL_CLOSURE = 1000
@@ -39,7 +41,19 @@ const NORMAL_CLOSURE = 1000
 const socketAddress = (host: string | undefined, port: number | undefined) =>
   formatAddress(normaliseHost(host), port ?? 0)
 
-export class WebSocketConnection extends AbstractConnection {
+class WebSocketConnection extends AbstractConnection {
+  /**
+   * Called as each message is flushed to the socket. The socket's own
+   * `drain` comes only past its 16 KiB mark, so a lower high-water mark
+   * needs these to learn that the buffer went down. The global budget
+   * hears of the smaller send buffer too (once closed, the budget has
+   * released this connection: no figure may come back).
+   */
+  private readonly flushed = () => {
+    if (this.status === 'open') this.options.bufferBudget.update(this, this.ws.bufferedAmount)
+    this.bufferShrank()
+  }
+
   constructor(
     private readonly ws: WebSocket,
     direction: Direction,
@@ -65,10 +79,7 @@ export class WebSocketConnection extends AbstractConnection {
       }
     })
     const socket = (ws as unknown as { _socket?: Duplex })._socket
-    socket?.on('drain', () => {
-      options.bufferBudget.update(this, this.ws.bufferedAmount)
-      this.bufferShrank()
-    })
+    socket?.on('drain', this.flushed)
   }
 
   get bufferedBytes(): number {
@@ -80,7 +91,7 @@ export class WebSocketConnection extends AbstractConnection {
     const size = Buffer.byteLength(text)
     if (size > this.options.maxBodyBytes)
       throw new FrameTooLargeError(size, this.options.maxBodyBytes)
-    this.ws.send(text)
+    this.ws.send(text, this.flushed)
     // The global budget (issue 10 item 3): ws buffers arriving frames itself, so only sends count.
     const refused = this.options.bufferBudget.update(this, this.ws.bufferedAmount)
     if (refused) {
@@ -119,7 +130,7 @@ export class WebSocketConnection extends AbstractConnection {
   }
 }
 
-export class WebSocketTransport implements Transport {
+class WebSocketTransport implements Transport {
   readonly name = 'ws'
   private readonly options: ResolvedTransportOptions
 
@@ -177,7 +188,13 @@ export class WebSocketTransport implements Transport {
         socket.destroy()
         return
       }
+      // A failed upgrade never reaches the callback below: give its slot back.
+      let upgraded = false
+      socket.once('close', () => {
+        if (!upgraded) inbound.release(host)
+      })
       wss.handleUpgrade(request, socket, head, (ws) => {
+        upgraded = true
         const connection = new WebSocketConnection(
           ws,
           'inbound',

@@ -1,5 +1,6 @@
 /** Caps inbound connections per listener, in total and per remote host. */
-import type { Connection, Logger } from './types.js'
+import type { Logger } from '@chronos/codec'
+import type { Connection } from './types.js'
 
 export type Refusal = 'INBOUND_LIMIT' | 'INBOUND_PER_HOST_LIMIT'
 
@@ -52,6 +53,15 @@ export class InboundConnections<C extends Connection = Connection> {
     const refusal = this.limiter.acquire(host)
     if (refusal) this.logger.warn({ remote, reason: refusal }, 'inbound connection refused')
     return refusal === undefined
+  }
+
+  /**
+   * Gives back a slot that `admit` took for a connection that never came to
+   * be (a TLS handshake or WebSocket upgrade that failed after admission).
+   * Call it at most once per admitted slot, and never for one passed to `track`.
+   */
+  release(host: string): void {
+    this.limiter.release(host)
   }
 
   /** Holds an admitted connection until it closes, then frees its slot. */

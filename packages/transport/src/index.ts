@@ -1,14 +1,13 @@
 /**
- * `@chronos/transport`: the transport contract, and the TCP and in-memory
- * transports. The compliance suite is `@chronos/transport/compliance`.
+ * `@chronos/transport`: the transport contract and the built-in transports'
+ * factories (`tcpTransport`, `memoryNetwork`). Writing a transport:
+ * `@chronos/transport/kit`. The compliance suite: `@chronos/transport/compliance`.
  */
-export { AbstractConnection, type ConnectionInit } from './abstract-connection.js'
 export {
   BUFFER_BUDGET_EXCEEDED,
   BufferBudget,
   BufferBudgetExceededError,
 } from './buffer-budget.js'
-export { attemptDial, type DialStarter } from './dial-attempt.js'
 export {
   AbortedError,
   ConnectionClosedError,
@@ -20,28 +19,23 @@ export {
   type TransportErrorCode,
   WriteBufferFullError,
 } from './errors.js'
-export { InboundConnections, InboundLimiter, type Refusal } from './inbound-limiter.js'
 export {
   type LinkConditions,
-  MemoryConnection,
-  MemoryNetwork,
+  type MemoryNetwork,
   type MemoryNetworkOptions,
   memoryNetwork,
+  type Transmission,
 } from './memory.js'
 export { SharedBlocks } from './shared-blocks.js'
-export { normaliseHost, TcpConnection, TcpTransport, tcpTransport } from './tcp.js'
-export {
-  type CloseInfo,
-  type CloseReason,
-  type Connection,
-  type ConnectionEvents,
-  type DialOptions,
-  type Direction,
-  type Listener,
-  type Logger,
-  type ResolvedTransportOptions,
-  resolveOptions,
-  silentLogger,
-  type Transport,
-  type TransportOptions,
+export { tcpTransport } from './tcp.js'
+export type {
+  CloseInfo,
+  CloseReason,
+  Connection,
+  ConnectionEvents,
+  DialOptions,
+  Direction,
+  Listener,
+  Transport,
+  TransportOptions,
 } from './types.js'

@@ -3,7 +3,7 @@
  * new transport (QUIC, WebRTC, ...) plugs in without touching them.
  */
 import type { EventEmitter } from 'node:events'
-import type { Message } from '@chronos/codec'
+import { type Logger, type Message, silentLogger } from '@chronos/codec'
 import { BufferBudget } from './buffer-budget.js'
 
 export type Direction = 'inbound' | 'outbound'
@@ -87,16 +87,6 @@ export interface Transport {
   listen(address: string, onConnection: (connection: Connection) => void): Promise<Listener>
   dial(address: string, options?: DialOptions): Promise<Connection>
 }
-
-/** pino-compatible structured logger; transports log refusals and closes at debug/warn. */
-export interface Logger {
-  debug(object: object, message?: string): void
-  info(object: object, message?: string): void
-  warn(object: object, message?: string): void
-  error(object: object, message?: string): void
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} }
 
 /** Options every transport accepts. See docs/LIMITS.md. */
 export interface TransportOptions {

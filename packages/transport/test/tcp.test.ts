@@ -1,15 +1,21 @@
 // TCP specifics the compliance suite cannot express: IPv6, raw bytes from a
 // hostile peer, a frame that never completes, refusal log lines.
 import { connect, type Socket } from 'node:net'
-import { encodeFrame } from '@chronos/codec'
+import { encodeFrame, type Logger } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runTransportCompliance } from '../src/compliance.js'
-import { type Connection, type Listener, type Logger, tcpTransport } from '../src/index.js'
+import { type Connection, type Listener, tcpTransport } from '../src/index.js'
+import { openPartialTcpFrame } from './raw-tcp.js'
 
-runTransportCompliance('tcp (IPv6)', () => ({
-  createTransport: (options) => tcpTransport(options),
-  listenAddress: () => '[::1]:0',
-}))
+runTransportCompliance(
+  'tcp (IPv6)',
+  () => ({
+    createTransport: (options) => tcpTransport(options),
+    listenAddress: () => '[::1]:0',
+    openPartialFrame: openPartialTcpFrame,
+  }),
+  { describe, it, afterEach },
+)
 
 function recordingLogger() {
   const lines: { level: string; object: Record<string, unknown>; message?: string }[] = []
@@ -149,5 +155,19 @@ describe('tcp transport against raw sockets', () => {
     await expect(tcpTransport().dial('not-an-address')).rejects.toMatchObject({
       code: 'INVALID_ADDRESS',
     })
+  })
+
+  it('an inbound connection on a wildcard listener reports the listener address as its local one', async () => {
+    let accept!: (c: Connection) => void
+    const accepted = new Promise<Connection>((resolve) => (accept = resolve))
+    listener = await tcpTransport().listen('0.0.0.0:0', accept)
+    expect(listener.address).toMatch(/^0\.0\.0\.0:\d+$/)
+    const port = Number(listener.address.split(':').pop())
+    const client = await tcpTransport().dial(`127.0.0.1:${port}`)
+    const server = await accepted
+    expect(server.localAddress).toBe(listener.address)
+    expect(client.remoteAddress).toBe(`127.0.0.1:${port}`)
+    client.close()
+    await server.closed
   })
 })

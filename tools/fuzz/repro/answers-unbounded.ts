@@ -2,9 +2,10 @@
 // behind one slow answer, SHAKEHAND answers pile up without ever pausing reading.
 //   pnpm --filter @chronos/fuzz exec tsx --conditions=@chronos/source repro/answers-unbounded.ts
 // Prints the answers held after 10,000 SHAKEHANDs; exits 1 while the bug is there.
-import { readNetworkParams } from '@chronos/codec'
-import { DEFAULT_SESSION_LIMITS, ServerSession } from '@chronos/peer'
-import { silentLogger } from '@chronos/transport'
+import { readNetworkParams, silentLogger } from '@chronos/codec'
+import { DEFAULT_SESSION_LIMITS } from '@chronos/peer'
+// The sessions are internal to @chronos/peer (exported as types only): the fuzzer drives their source.
+import { ServerSession } from '../../../packages/peer/src/server-session.js'
 import { FuzzConnection, ourStatus } from '../src/harness.js'
 import { genesisBlocks, genesisHash } from '../src/vectors.js'
 

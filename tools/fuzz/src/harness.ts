@@ -14,6 +14,7 @@ import {
   messageFromJson,
   nodeKeyFromSeed,
   readNetworkParams,
+  silentLogger,
 } from '@chronos/codec'
 import {
   DEFAULT_SESSION_LIMITS,
@@ -21,13 +22,8 @@ import {
   type SessionContext,
   type SessionLimits,
 } from '@chronos/peer'
-import {
-  AbstractConnection,
-  type CloseInfo,
-  type Direction,
-  resolveOptions,
-  silentLogger,
-} from '@chronos/transport'
+import type { CloseInfo, Direction } from '@chronos/transport'
+import { AbstractConnection, resolveOptions } from '@chronos/transport/kit'
 import type { ByteSource } from './bytes.js'
 import { check, describe, expectTyped } from './finding.js'
 import { blockPool, dataPool, genesisBlocks, genesisHash, hashPool } from './vectors.js'

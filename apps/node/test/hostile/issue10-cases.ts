@@ -404,7 +404,12 @@ export const issue10Cases: Item10Case[] = [
     owner: 'hostile',
     async run(env) {
       const mempoolBytes = 16 * MiB
-      const hostile = await env.node({ preload: 0, limits: { mempoolBytes } })
+      const hostile = await env.node({
+        preload: 0,
+        // POST /tx answers 409 NOT_PRODUCING on a node that does not produce.
+        produce: true,
+        limits: { mempoolBytes },
+      })
       const { node } = hostile
       // A node that does not produce answers 409 NOT_PRODUCING (issue 15): this one does.
       node.setProducing(true)

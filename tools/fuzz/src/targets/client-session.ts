@@ -9,7 +9,8 @@
  * flight stay within maxPendingRequests.
  */
 import { ChronosError } from '@chronos/codec'
-import { ClientSession } from '@chronos/peer'
+// The sessions are internal to @chronos/peer (exported as types only): the fuzzer drives their source.
+import { ClientSession } from '../../../../packages/peer/src/client-session.js'
 import { ByteSource } from '../bytes.js'
 import { check, describe, FuzzFinding, throwIfEscaped, watchEscapes } from '../finding.js'
 import {

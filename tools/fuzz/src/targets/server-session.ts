@@ -8,7 +8,9 @@
  * for a Client that does not read stay within maxPendingAnswers.
  */
 import type { Block } from '@chronos/codec'
-import { type ServerHandlers, ServerSession } from '@chronos/peer'
+import type { ServerHandlers } from '@chronos/peer'
+// The sessions are internal to @chronos/peer (exported as types only): the fuzzer drives their source.
+import { ServerSession } from '../../../../packages/peer/src/server-session.js'
 import { ByteSource } from '../bytes.js'
 import { check, throwIfEscaped, watchEscapes } from '../finding.js'
 import {
