@@ -106,7 +106,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   private async prove(options: HandshakeOptions): Promise<HandshakeResult> {
     const identity = this.context.identity
     const opening = this.context.localStatus(true)
-    const nonce = identity ? createNonce() : undefined
+    const nonce = identity ? (this.context.nonce ?? createNonce)() : undefined
     const first = identity ? { ...opening, key: identity.publicKey, nonce } : opening
     const status = await this.request<Status>(
       (settle, sentAt) => ({ code: 'SHAKEHAND', sentAt, settle }),

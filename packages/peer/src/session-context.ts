@@ -35,6 +35,8 @@ export interface SessionContext {
   requireIdentity: boolean
   /** Unix ms now (the injected clock). */
   now(): number
+  /** A fresh handshake nonce (section 11). Default: 32 random bytes; tests pin it to replay the vectors. */
+  nonce?: () => string
   /** Our PEERS answer (section 13); undefined when we do not offer the feature `peers`. */
   peerExchange: ((asker: ServerSession) => PeerEntry[]) | undefined
   /** Results of checkBlock kept for reuse (see BlockCheckCache); undefined: every block is checked. */
