@@ -9,8 +9,9 @@ import {
   readNetworkParams,
   type Status,
   sha256Hex,
+  silentLogger,
 } from '@chronos/codec'
-import { silentLogger, tcpTransport } from '@chronos/transport'
+import { tcpTransport } from '@chronos/transport'
 import { describe, expect, it } from 'vitest'
 import { ClientSession } from '../src/client-session.js'
 import { PEER_CLOSE_REASONS as R } from '../src/index.js'
