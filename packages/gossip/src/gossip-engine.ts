@@ -476,23 +476,35 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     const fullBlock = this.fullBlockPeers(targets.length)
     chooseFirst(targets, fullBlock, this.random)
     targets.forEach((peer, i) => {
-      peer.known.add(hash)
-      const session = peer.outbound!
-      if (i < fullBlock) {
+      if (i < fullBlock) this.sendWhole(peer, block)
+      else this.announceTo(peer, block)
+    })
+    // Observers (the bridge) watch from outside m: the hash only, the block if they ask for it.
+    for (const peer of this.peers.readyPeers())
+      if (peer.observer && !peer.known.has(hash)) this.announceTo(peer, block)
+  }
+
+  private sendWhole(peer: Peer, block: Block): void {
+    const hash = block.block_header.hash
+    peer.known.add(hash)
+    peer.outbound!.sendBlock(block)
+    this.emit('sent', { to: peer.address, hash, kind: 'block' })
+  }
+
+  /** NEW_BLOCK_HASH; the block follows if the peer answers GET_BLOCK. */
+  private announceTo(peer: Peer, block: Block): void {
+    const hash = block.block_header.hash
+    peer.known.add(hash)
+    const session = peer.outbound!
+    this.emit('sent', { to: peer.address, hash, kind: 'hash' })
+    session.announce(hash).then(
+      (answer) => {
+        if (answer !== 'wanted' || !session.open) return
         session.sendBlock(block)
         this.emit('sent', { to: peer.address, hash, kind: 'block' })
-        return
-      }
-      this.emit('sent', { to: peer.address, hash, kind: 'hash' })
-      session.announce(hash).then(
-        (answer) => {
-          if (answer !== 'wanted' || !session.open) return
-          session.sendBlock(block)
-          this.emit('sent', { to: peer.address, hash, kind: 'block' })
-        },
-        () => {},
-      )
-    })
+      },
+      () => {},
+    )
   }
 
   /** Dropped for good: a replay of the same hash is ignored by the screen. */
