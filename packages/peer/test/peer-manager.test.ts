@@ -1,89 +1,22 @@
-import { type Block, createBlock, createGenesis, type Message } from '@chronos/codec'
+import { createGenesis } from '@chronos/codec'
 import { type CloseInfo, type Connection, type Transport, tcpTransport } from '@chronos/transport'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { type AnnounceAnswer, PEER_CLOSE_REASONS, type Peer } from '../src/index.js'
 import {
-  type AnnounceAnswer,
-  PEER_CLOSE_REASONS,
-  type Peer,
-  PeerManager,
-  type PeerManagerOptions,
-  type ServerHandlers,
-} from '../src/index.js'
+  block1,
+  genesis,
+  nextEvent,
+  rawClient,
+  readyPeer,
+  receive,
+  startManager,
+  status,
+} from './helpers.js'
 
-const genesis = createGenesis({ network: 'peer-test', roundMs: 1000, timestamp: 1_700_000_000_000 })
 const otherGenesis = createGenesis({
   network: 'other',
   roundMs: 1000,
   timestamp: 1_700_000_000_000,
-})
-const block1 = createBlock({
-  height: 1,
-  prevHash: genesis.block_header.hash,
-  timestamp: genesis.block_header.timestamp + 1000,
-  producer: 'test',
-  transactions: [{ n: 1 }],
-})
-
-const running: PeerManager[] = []
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((m) => m.stop()))
-})
-
-interface NodeOptions extends Omit<Partial<PeerManagerOptions>, 'handlers'> {
-  handlers?: Partial<ServerHandlers>
-  genesisBlock?: Block
-}
-
-async function startManager(options: NodeOptions = {}) {
-  const g = options.genesisBlock ?? genesis
-  const manager = new PeerManager({
-    transport: tcpTransport(),
-    listen: '127.0.0.1:0',
-    chain: () => ({ height: 0, head: g.block_header.hash, genesis: g.block_header.hash }),
-    ...options,
-    handlers: {
-      pull: (height) => (height === 0 ? g : height === 1 ? block1 : null),
-      newBlock: () => {},
-      newBlockHash: () => 'wanted',
-      ...options.handlers,
-    },
-    limits: { statusIntervalMs: 200, reconnectMinMs: 50, ...options.limits },
-  })
-  await manager.start()
-  running.push(manager)
-  return manager
-}
-
-function nextEvent<T extends unknown[]>(
-  emitter: { once(event: string, listener: (...args: T) => void): unknown },
-  event: string,
-): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, (...args: T) => resolve(args)))
-}
-
-async function readyPeer(manager: PeerManager, address: string): Promise<Peer> {
-  for (;;) {
-    const peer = manager.get(address)
-    if (peer?.ready) return peer
-    await nextEvent(manager, 'ready')
-  }
-}
-
-/** A raw Client connection to `manager`, for sending what an honest node would not. */
-async function rawClient(manager: PeerManager): Promise<Connection> {
-  return tcpTransport().dial(manager.address)
-}
-
-function receive(connection: Connection): Promise<Message> {
-  return new Promise((resolve) => connection.once('message', resolve))
-}
-
-const status = (address = '127.0.0.1:1', g: Block = genesis) => ({
-  timestamp: Date.now(),
-  height: 0,
-  address,
-  head: g.block_header.hash,
-  genesis: g.block_header.hash,
 })
 
 /**
