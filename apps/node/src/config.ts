@@ -46,6 +46,16 @@ export const limitsSchema = z.strictObject({
   maxFutureBlocks: z.number().int().min(0).default(64),
   /** Candidate hashes remembered, to answer BLOCK_KNOWN for blocks we saw but did not confirm. */
   maxRememberedHashes: z.number().int().min(1).default(1024),
+  /** An outbound peer that gave no new block for this long may lose its slot to a newcomer. */
+  meritWindowMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 60_000),
+  /** A new outbound peer is never evicted before this. */
+  evictionGraceMs: z.number().int().min(0).default(30_000),
+  /** Unconfigured outbound connections to one host. */
+  maxOutboundPerHost: z.number().int().min(1).default(8),
   /** Outbound connections kept by dialing addresses learned by peer exchange. */
   targetOutbound: z.number().int().min(0).default(8),
   /** Addresses held in the address book (peer exchange). */

@@ -22,6 +22,9 @@ const PEER_KEYS = [
   'maxBodyBytes',
   'targetOutbound',
   'peerExchangeIntervalMs',
+  'meritWindowMs',
+  'evictionGraceMs',
+  'maxOutboundPerHost',
 ] as const
 const GOSSIP_KEYS = [
   'fetchTimeoutMs',
