@@ -335,6 +335,18 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       return
     }
     this.fetches.arrived(hash)
+    await this.place(block, from)
+  }
+
+  /**
+   * Decides where a new block goes: the round's candidates, the round after's queue, the orphan
+   * hold, or a drop. The one await (does the store hold the parent?) can straddle a head change,
+   * as when a sync lands the parent's fork meanwhile; a decision taken on the old head would drop
+   * a block that now extends ours, or hold an orphan whose parent's arrival was already handled.
+   * So a head that moved during the lookup means deciding again on the new one.
+   */
+  private async place(block: Block, from: Peer | undefined): Promise<void> {
+    const source = from?.address
     if (this.phase.kind === 'confirming') {
       // Its parent is likely the pick being appended: consider it once that is our head.
       this.apply({ type: 'arrived', item: { block, from } })
@@ -352,19 +364,19 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
     }
     const head = this.store.head()
     if (block.block_header.prev_hash !== head.block_header.hash) {
-      if (
-        block.block_header.height > head.block_header.height &&
-        !(await this.store.has(block.block_header.prev_hash))
-      ) {
-        // Section 7: hold it while sync fetches the parent; considered once the parent is our head.
-        if (this.phase.round.number === round) {
-          this.orphans.hold(block, from, round)
-          this.emit('held', block, { from: source, reason: 'ORPHAN' })
-        } else this.drop(block, source, 'ORPHAN')
-        if (source) this.options.onOrphan?.(source, block)
-        return
-      }
-      return this.drop(block, source, 'NOT_ON_HEAD')
+      if (block.block_header.height <= head.block_header.height)
+        return this.drop(block, source, 'NOT_ON_HEAD')
+      const parentStored = await this.store.has(block.block_header.prev_hash)
+      if (this.store.head().block_header.hash !== head.block_header.hash)
+        return this.place(block, from)
+      if (parentStored) return this.drop(block, source, 'NOT_ON_HEAD')
+      // Section 7: hold it while sync fetches the parent; considered once the parent is our head.
+      if (this.phase.round.number === round) {
+        this.orphans.hold(block, from, round)
+        this.emit('held', block, { from: source, reason: 'ORPHAN' })
+      } else this.drop(block, source, 'ORPHAN')
+      if (source) this.options.onOrphan?.(source, block)
+      return
     }
     this.consider(block, head, from)
   }

@@ -223,6 +223,52 @@ describe('GossipEngine', () => {
     expect(gossip.heldOrphans).toBe(0)
   })
 
+  // The parent lookup is the one await in placing a block; a sync can land the parent meanwhile
+  // (the network-catchup flake). Each test makes that land exactly inside the lookup.
+  it('a candidate whose parent lands while its parent is looked up is selected, not held for ever', async () => {
+    const peer = await fakePeer('BLOCK_KNOWN')
+    const { gossip, manager, store } = await gossipNode([peer.address])
+    const parent = candidate(genesis, 'parent', Date.now() - ROUND_MS)
+    const child = candidate(parent, 'child')
+    const has = store.has.bind(store)
+    store.has = async (hash: string) => {
+      const answer = await has(hash) // false: the lookup read the store before the parent landed
+      await store.append(parent) // ... and the head moved before the answer came back
+      return answer
+    }
+    const events: string[] = []
+    gossip.on('held', (b, info) => events.push(`held ${b.block_header.producer} ${info.reason}`))
+    gossip.on('dropped', (b, info) =>
+      events.push(`dropped ${b.block_header.producer} ${info.reason}`),
+    )
+    await gossip.receive(child, manager.get(peer.address))
+    expect(events).toEqual([])
+    expect(gossip.selectedCandidate?.block_header.hash).toBe(child.block_header.hash)
+    expect(gossip.heldOrphans).toBe(0)
+  })
+
+  it('a candidate whose parent a reorg makes the head during the lookup is selected, not dropped NOT_ON_HEAD', async () => {
+    const peer = await fakePeer('BLOCK_KNOWN')
+    const { gossip, manager, store } = await gossipNode([peer.address])
+    const ours = candidate(genesis, 'ours', Date.now() - 2 * ROUND_MS)
+    await store.append(ours)
+    const base = candidate(genesis, 'their-base', Date.now() - 2 * ROUND_MS + 1)
+    const theirs = candidate(base, 'theirs', Date.now() - ROUND_MS)
+    const child = candidate(theirs, 'child')
+    const has = store.has.bind(store)
+    store.has = async (hash: string) => {
+      await store.reorg(0, [base, theirs]) // the sync's fork lands first ...
+      return has(hash) // ... so the lookup finds the parent stored
+    }
+    const events: string[] = []
+    gossip.on('dropped', (b, info) =>
+      events.push(`dropped ${b.block_header.producer} ${info.reason}`),
+    )
+    await gossip.receive(child, manager.get(peer.address))
+    expect(events).toEqual([])
+    expect(gossip.selectedCandidate?.block_header.hash).toBe(child.block_header.hash)
+  })
+
   it('screens a replayed late block by its header alone, and remembers it (item 9)', async () => {
     const { gossip } = await gossipNode([])
     const session = { peerAddress: undefined } as unknown as ServerSession
