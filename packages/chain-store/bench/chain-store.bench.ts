@@ -3,15 +3,20 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compareAsync, printTable, writeResults } from '@chronos/bench-kit'
-import { Level } from 'level'
+import { fileURLToPath } from 'node:url'
+import {
+  BenchWorker,
+  compareInterleaved,
+  type InterleavedSide,
+  printTable,
+  writeResults,
+} from '@chronos/bench-kit'
 import { openChainStore } from '../src/index.js'
 import { buildChain, genesis } from '../test/chains.js'
 
 const BLOCKS = Number(process.env.CHRONOS_BENCH_BLOCKS ?? 10_000)
 const chain = buildChain(genesis, BLOCKS, { transactions: 50 })
-const encoded = chain.map((block) => JSON.stringify(block))
-const key = (height: number) => `block:${String(height).padStart(16, '0')}`
+const blockBytes = JSON.stringify(chain[0]).length
 
 async function withDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-store-'))
@@ -22,35 +27,29 @@ async function withDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-const appendAll = () =>
-  withDir(async (location) => {
-    const store = await openChainStore({ genesis, location })
-    for (const block of chain) await store.append(block)
-    await store.close()
-  })
-
-const rawBatches = () =>
-  withDir(async (location) => {
-    const db = new Level<string, string>(location, { valueEncoding: 'utf8' })
-    await db.open()
-    for (let i = 0; i < encoded.length; i++)
-      await db.batch([{ type: 'put', key: key(i + 1), value: encoded[i]! }])
-    await db.close()
-  })
-
-const append = await compareAsync(
+// Each side in its own process, steps of STEP blocks interleaved (see compareInterleaved):
+// the CPU time of each process, compaction thread included, is that side's cost.
+const STEP = 250
+const workerScript = fileURLToPath(new URL('store-worker.ts', import.meta.url))
+const appender = new BenchWorker(workerScript, ['append', String(BLOCKS)])
+const rawWriter = new BenchWorker(workerScript, ['raw', String(BLOCKS)])
+const side = (worker: BenchWorker) => async (): Promise<InterleavedSide> => {
+  await worker.call('open')
+  return {
+    step: (i) => worker.call('write', i * STEP, Math.min(BLOCKS, (i + 1) * STEP)),
+    close: () => worker.call('close'),
+    cpuNs: () => worker.cpuNs(),
+  }
+}
+const append = await compareInterleaved(
   'append_vs_raw_level_batch',
-  appendAll,
+  side(appender),
   'level batch per block, same bytes',
-  rawBatches,
-  {
-    rounds: 7,
-    goal: 1.4,
-    // Both sides run in this process (LevelDB's threads included): CPU time leaves out the waits
-    // for a core on a shared machine.
-    clock: 'cpu',
-  },
+  side(rawWriter),
+  { steps: Math.ceil(BLOCKS / STEP), rounds: 21, goal: 1.4 },
 )
+await appender.close()
+await rawWriter.close()
 
 const reads = await withDir(async (location) => {
   const store = await openChainStore({ genesis, location })
@@ -68,7 +67,7 @@ const reads = await withDir(async (location) => {
 })
 
 printTable(
-  `chain-store: ${BLOCKS} blocks of 50 transactions (${Math.round(encoded[0]!.length / 1024)} KiB each)`,
+  `chain-store: ${BLOCKS} blocks of 50 transactions (${Math.round(blockBytes / 1024)} KiB each)`,
   [append],
 )
 console.log(`get_by_height_per_s: ${reads}`)

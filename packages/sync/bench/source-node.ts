@@ -1,9 +1,12 @@
 // A serving node for the sync benchmark, in its own process as a real peer
-// would be: builds the chain, stores it, serves it from N listeners, prints
-// their addresses as one JSON line, and exits when stdin closes.
+// would be: builds the chain, stores it, serves it from N listeners. A bench
+// worker (`serveBenchWorker`): `addresses` gives the listeners' addresses,
+// every reply carries this process's CPU time (so the benchmark can bill the
+// serving side's work to sync), and `stop` closes everything.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { serveBenchWorker } from '@chronos/bench-kit'
 import { openChainStore } from '@chronos/chain-store'
 import { PeerManager } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
@@ -33,11 +36,12 @@ for (let i = 0; i < listeners; i++) {
   await peers.start()
   sources.push(peers)
 }
-process.stdout.write(`${JSON.stringify(sources.map((s) => s.address))}\n`)
-process.stdin.resume()
-process.stdin.on('end', async () => {
-  for (const peers of sources) await peers.stop()
-  await store.close()
-  await rm(dir, { recursive: true, force: true })
-  process.exit(0)
+
+serveBenchWorker({
+  addresses: () => sources.map((s) => s.address),
+  async stop() {
+    for (const peers of sources) await peers.stop()
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  },
 })

@@ -13,6 +13,14 @@ import os, { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+export {
+  BENCH_ENV,
+  BenchWorker,
+  type BenchWorkerOptions,
+  processCpuNs,
+  serveBenchWorker,
+} from './worker.js'
+
 export interface Comparison {
   name: string
   baselineName: string
@@ -199,6 +207,94 @@ export async function compareAsync(
     }
   }
   return { ...summarise(name, baselineName, samples, options.goal), clock: options.clock ?? 'wall' }
+}
+
+/**
+ * One side's work for a round of `compareInterleaved`, split into steps.
+ * `cpuNs`, when given, reads the cumulative CPU time of every process the
+ * side's work runs in (workers, a serving peer); the side's cost is then its
+ * change from the first step to the end of `close`, background threads
+ * included. Without it, the kit times each step and `close` by this
+ * process's CPU clock.
+ */
+export interface InterleavedSide {
+  step(index: number): Promise<unknown>
+  /** The end of the round's work (timed): close, flush, remove. */
+  close?(): Promise<unknown>
+  cpuNs?(): Promise<number>
+}
+
+export interface InterleavedOptions {
+  /** Steps per round on each side. */
+  steps: number
+  /** Paired rounds (default MIN_ROUNDS, at least MIN_ROUNDS). */
+  rounds?: number
+  /** Rounds run first and not counted (default 1): JIT, page cache, the allocator's first growth. */
+  warmup?: number
+  goal?: number
+}
+
+/**
+ * Times two workloads that do their work in steps (I/O-bound ones: blocks
+ * to a database, messages over a socket) with their steps interleaved:
+ * subject step, baseline step, baseline step, subject step, ... So the two
+ * sides meet the same machine within tens of milliseconds of each other,
+ * rather than whole runs apart: on a shared machine a core is worth more
+ * or less CPU time from one second to the next (a busy hyperthread
+ * sibling, cold caches), and whole-run rounds caught that as spread. Each
+ * round opens fresh state for both sides (`open` is not timed) and ends
+ * with their `close`, timed; the round's ratio is subject cost over
+ * baseline cost, each the sum over its steps, by CPU time.
+ */
+export async function compareInterleaved(
+  name: string,
+  openSubject: (round: number) => Promise<InterleavedSide>,
+  baselineName: string,
+  openBaseline: (round: number) => Promise<InterleavedSide>,
+  options: InterleavedOptions,
+): Promise<Comparison> {
+  const rounds = roundsOf(options.rounds, MIN_ROUNDS)
+  const warmup = options.warmup ?? 1
+  const samples: Sample[] = []
+  for (let r = -warmup; r < rounds; r++) {
+    const subject = metered(await openSubject(r))
+    const baseline = metered(await openBaseline(r))
+    await subject.begin()
+    await baseline.begin()
+    for (let i = 0; i < options.steps; i++) {
+      const pair = (r + i + warmup) % 2 === 0 ? [subject, baseline] : [baseline, subject]
+      for (const side of pair) await side.run(() => side.inner.step(i))
+    }
+    const last = (r + warmup) % 2 === 0 ? [subject, baseline] : [baseline, subject]
+    for (const side of last) await side.run(() => side.inner.close?.())
+    if (r < 0) continue
+    samples.push({ subjectNs: await subject.end(), baselineNs: await baseline.end() })
+  }
+  return { ...summarise(name, baselineName, samples, options.goal), clock: 'cpu' }
+}
+
+/** Adds up one side's CPU time: its own processes' counters, or this process's around its calls. */
+function metered(inner: InterleavedSide) {
+  let startNs = 0
+  let ownNs = 0
+  return {
+    inner,
+    async begin() {
+      if (inner.cpuNs) startNs = await inner.cpuNs()
+    },
+    async run(work: () => Promise<unknown> | undefined) {
+      if (inner.cpuNs) {
+        await work()
+        return
+      }
+      const start = clocks.cpu()
+      await work()
+      ownNs += clocks.cpu() - start
+    },
+    async end() {
+      return inner.cpuNs ? (await inner.cpuNs()) - startNs : ownNs
+    },
+  }
 }
 
 async function timeOnce(run: () => Promise<unknown>, clock: () => number): Promise<number> {
