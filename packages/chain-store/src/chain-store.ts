@@ -61,12 +61,15 @@ export class ChainStore {
   private writing: Promise<unknown> = Promise.resolve()
   private closed = false
   private readonly listeners = new Set<HeadListener>()
+  /** The database answers `getSync` (its manifest's types predate the flag). */
+  private readonly syncReads: boolean
 
   private constructor(db: ChainDatabase, genesis: Block, params: NetworkParams, head: Block) {
     this.db = db
     this.genesis = genesis
     this.params = params
     this.current = head
+    this.syncReads = (db.supports as { getSync?: boolean }).getSync === true
   }
 
   /** Opens (or creates) the store for `genesis`; throws GENESIS_MISMATCH or STORE_CORRUPT. */
@@ -95,7 +98,7 @@ export class ChainStore {
   async getByHeight(height: number): Promise<Block | undefined> {
     this.assertOpen()
     if (!Number.isSafeInteger(height) || height < 0 || height > this.height()) return undefined
-    const json = await this.db.get(blockKey(height))
+    const json = await this.read(blockKey(height))
     return json === undefined ? undefined : (JSON.parse(json) as Block)
   }
 
@@ -108,7 +111,7 @@ export class ChainStore {
   /** Height of a confirmed block by hash. */
   async heightOf(hash: string): Promise<number | undefined> {
     this.assertOpen()
-    const stored = await this.db.get(hashKey(hash))
+    const stored = await this.read(hashKey(hash))
     return stored === undefined ? undefined : Number(stored)
   }
 
@@ -234,6 +237,17 @@ export class ChainStore {
 
   private emit(change: HeadChange): void {
     for (const listener of this.listeners) listener(change)
+  }
+
+  /**
+   * A point read, answered synchronously where the database can (classic-level
+   * and memory-level: LevelDB's block cache or the OS page cache, about 1.5 µs
+   * for a block here). Sent through libuv's thread pool and back, the same read
+   * cost about 11 µs of CPU, the largest share of what a node serving
+   * PULL_BLOCK spends per block (measured in the sync benchmark's source).
+   */
+  private read(key: string): string | undefined | Promise<string | undefined> {
+    return this.syncReads ? this.db.getSync(key) : this.db.get(key)
   }
 
   private assertOpen(): void {

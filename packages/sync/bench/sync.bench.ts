@@ -10,6 +10,7 @@ import {
   BenchWorker,
   compareInterleaved,
   type InterleavedSide,
+  median,
   printTable,
   processCpuNs,
   writeResults,
@@ -18,12 +19,11 @@ import { type ChainStore, openChainStore } from '@chronos/chain-store'
 import { PeerManager } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { SyncEngine } from '../src/index.js'
-import { buildChain, chainStatus, genesis, noGossip } from '../test/helpers.js'
+import { chainStatus, genesis, noGossip } from '../test/helpers.js'
 
 const BLOCKS = Number(process.env.CHRONOS_BENCH_BLOCKS ?? 10_000)
 const WINDOW = Number(process.env.CHRONOS_BENCH_WINDOW ?? 64)
 const ROUNDS = Number(process.env.CHRONOS_BENCH_ROUNDS ?? 11)
-const chain = buildChain(genesis, BLOCKS, { tag: 'bench', transactions: 20 })
 
 async function withStore<T>(work: (store: ChainStore) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'chronos-bench-sync-'))
@@ -43,11 +43,6 @@ const source = new BenchWorker(fileURLToPath(new URL('source-node.ts', import.me
   '4',
 ])
 const sourceAddresses = (await source.call<string[]>('addresses')).value
-
-const appendDirectly = () =>
-  withStore(async (store) => {
-    for (const block of chain) await store.append(block)
-  })
 
 const syncFrom = (count: number) => () =>
   withStore(async (store) => {
@@ -75,14 +70,29 @@ const syncFrom = (count: number) => () =>
   })
 
 // One step per side (a sync cannot be cut into steps without changing what it does); each side
-// has fresh state per round. Sync is billed this process's CPU time plus the serving process's,
-// the local append this process's alone.
+// has fresh state per round. Sync is billed this process's CPU time plus the serving process's;
+// the local append runs in a worker of its own and is billed that worker's.
 const bothProcesses = async () => processCpuNs() + (await source.cpuNs())
+/** Per round: CPU ms of the syncing node and of the serving process, to show which side costs what. */
+const split: Record<number, { node: number[]; source: number[] }> = {}
 const syncSide = (count: number) => async (): Promise<InterleavedSide> => ({
-  step: syncFrom(count),
+  async step() {
+    const [node, served] = [processCpuNs(), await source.cpuNs()]
+    await syncFrom(count)()
+    split[count] ??= { node: [], source: [] }
+    const rounds = split[count]
+    rounds.node.push((processCpuNs() - node) / 1e6)
+    rounds.source.push(((await source.cpuNs()) - served) / 1e6)
+  },
   cpuNs: bothProcesses,
 })
-const appendSide = async (): Promise<InterleavedSide> => ({ step: appendDirectly })
+const appender = new BenchWorker(fileURLToPath(new URL('append-worker.ts', import.meta.url)), [
+  String(BLOCKS),
+])
+const appendSide = async (): Promise<InterleavedSide> => ({
+  step: () => appender.call('appendAll'),
+  cpuNs: () => appender.cpuNs(),
+})
 const one = await compareInterleaved(
   'sync_vs_store_append',
   syncSide(1),
@@ -100,6 +110,7 @@ const four = await compareInterleaved(
 
 await source.call('stop')
 await source.close()
+await appender.close()
 
 printTable(`sync: ${BLOCKS} blocks of 20 transactions, window ${WINDOW}`, [one, four])
 const path = writeResults('sync', [one, four], {
@@ -108,5 +119,15 @@ const path = writeResults('sync', [one, four], {
   // Per CPU-second of both processes, not per second of wall time.
   sync_blocks_per_cpu_s: BLOCKS / (one.subjectNs / 1e9),
   sync_4_peers_blocks_per_cpu_s: BLOCKS / (four.subjectNs / 1e9),
+  // Medians over rounds (the warm-up included in neither figure nor these).
+  cpu_ms_per_sync: Object.fromEntries(
+    Object.entries(split).map(([peers, { node, source }]) => [
+      `${peers}_peers`,
+      {
+        syncing_node: Math.round(median(node.slice(1))),
+        serving_process: Math.round(median(source.slice(1))),
+      },
+    ]),
+  ),
 })
 console.log(`\nwrote ${path}`)

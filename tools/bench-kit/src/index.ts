@@ -214,8 +214,10 @@ export async function compareAsync(
  * `cpuNs`, when given, reads the cumulative CPU time of every process the
  * side's work runs in (workers, a serving peer); the side's cost is then its
  * change from the first step to the end of `close`, background threads
- * included. Without it, the kit times each step and `close` by this
- * process's CPU clock.
+ * included. Those processes must do nothing else during the round (run
+ * the other side in a worker of its own), or the other side's work is
+ * billed to this one. Without it, the kit times each step and `close` by
+ * this process's CPU clock.
  */
 export interface InterleavedSide {
   step(index: number): Promise<unknown>
