@@ -72,15 +72,20 @@ export class RangeDownload {
     return this.results.has(this.expected)
   }
 
+  /** The next block in height order if it is here already (no await per block in a full window). */
+  take(): Downloaded | undefined {
+    const result = this.results.get(this.expected)
+    if (!result) return undefined
+    this.results.delete(this.expected++)
+    this.pump()
+    return result
+  }
+
   /** The next block in height order. */
   async next(): Promise<Downloaded> {
     for (;;) {
-      const result = this.results.get(this.expected)
-      if (result) {
-        this.results.delete(this.expected++)
-        this.pump()
-        return result
-      }
+      const result = this.take()
+      if (result) return result
       if (this.stopped) throw new SyncError('SYNC_ABORTED', 'the download was stopped')
       if (this.sources.size === 0) throw new RangeUnavailableError(this.expected)
       await new Promise<void>((resolve) => (this.wake = resolve))

@@ -343,9 +343,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     this.current = { download, target: run.peer, height: to }
     try {
       for (let height = from; height <= to && run.state.kind !== 'ended'; height++) {
-        const { block, source } = await download.next()
+        const { block, source } = download.take() ?? (await download.next())
         // Just before the step, so that what gossip confirmed while we waited is seen.
-        await this.noticeOurGrowth(run)
+        if (this.ourGrowthUnseen(run)) await this.noticeOurGrowth(run)
         const step = stepFork(
           run.state,
           { type: 'block', block, source, nowMs: this.now() },
@@ -424,19 +424,28 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
    */
   private async noticeOurGrowth(run: Run): Promise<void> {
     const { state } = run
-    if (state.kind === 'ended' || run.toAppend.length > 0) return
-    const known =
-      state.kind === 'holdingFork'
-        ? state.ancestor + state.ours.length
-        : state.parent.block_header.height
+    if (state.kind === 'ended' || !this.ourGrowthUnseen(run)) return
+    const known = this.knownOwnHeight(state)
     const height = this.store.height()
-    if (height <= known) return
     const headers = await this.ourHeaders(known + 1, height)
     run.state = stepFork(
       run.state,
       { type: 'ourBlocks', headers },
       { network: this.store.params, target: run.peer.id, maxHeld: this.maxReorgBlocks },
     ).state
+  }
+
+  /** Our chain grew past what the fork download knows of it (and no blocks of ours are pending). */
+  private ourGrowthUnseen(run: Run): boolean {
+    const { state } = run
+    if (state.kind === 'ended' || run.toAppend.length > 0) return false
+    return this.store.height() > this.knownOwnHeight(state)
+  }
+
+  private knownOwnHeight(state: Exclude<ForkState, { kind: 'ended' }>): number {
+    return state.kind === 'holdingFork'
+      ? state.ancestor + state.ours.length
+      : state.parent.block_header.height
   }
 
   /** The target peer first, then every ready peer whose Status says it has the whole range. */
