@@ -9,7 +9,15 @@
 // With packages named, each run is `pnpm bench` restricted to them (turbo's
 // --filter), for the benchmarks quick enough to repeat on a loaded machine.
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { machineLoad, median, resultsDir } from './index.js'
 
@@ -57,7 +65,8 @@ const loads: {
   after: number
   minutes: number
 }[] = []
-rmSync(join(resultsDir, 'runs'), { recursive: true, force: true })
+// With packages named, runs/<n>/ keeps the other benchmarks' files of an earlier full agreement.
+if (!only.length) rmSync(join(resultsDir, 'runs'), { recursive: true, force: true })
 for (let run = 1; run <= runs; run++) {
   const before = machineLoad().loadavg_1m
   const start = Date.now()
@@ -80,7 +89,8 @@ for (let run = 1; run <= runs; run++) {
   const keep = join(resultsDir, 'runs', String(run))
   mkdirSync(keep, { recursive: true })
   for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json'))) {
-    if (file === 'agreement.json') continue
+    // Only what this run wrote: a benchmark that failed leaves an older file, not a figure of it.
+    if (file === 'agreement.json' || statSync(join(resultsDir, file)).mtimeMs < start) continue
     cpSync(join(resultsDir, file), join(keep, file))
     const content = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'))
     for (const [name, value] of figures(content)) {
