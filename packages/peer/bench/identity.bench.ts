@@ -47,7 +47,7 @@ import { DEFAULT_SESSION_LIMITS, type SessionContext } from '../src/index.js'
 import { ServerSession } from '../src/server-session.js'
 
 const CONNECTIONS = 20
-const ROUNDS = 21
+const ROUNDS = 31
 const loadAtStart = machineLoad()
 
 const serverKey = generateNodeKey()
