@@ -46,7 +46,7 @@ import { ClientSession } from '../src/client-session.js'
 import { DEFAULT_SESSION_LIMITS, type SessionContext } from '../src/index.js'
 import { ServerSession } from '../src/server-session.js'
 
-const CONNECTIONS = 20
+const CONNECTIONS = 40
 const ROUNDS = 31
 const loadAtStart = machineLoad()
 
