@@ -95,7 +95,7 @@ export function verifySignature(
 // Nonces come from a pool of CSPRNG bytes refilled 64 nonces at a time, each
 // slice handed out once (a nonce is public, it must only be fresh and
 // unpredictable). Among a handshake's network work one randomBytes(32) per
-// nonce cost ~50 µs of CPU (a crypto job object and an ArrayBuffer each;
+// nonce cost 30-50 µs of CPU (a crypto job object and an ArrayBuffer each;
 // 2.7 µs in a tight loop); a slice of the pool costs ~0.2 µs.
 const NONCE_BYTES = 32
 const noncePool = Buffer.alloc(NONCE_BYTES * 64)
