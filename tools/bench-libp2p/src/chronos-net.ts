@@ -21,8 +21,10 @@ export interface Delivery {
   copies: number
   /** Hash announcements (Chronos NEW_BLOCK_HASH; gossipsub IHAVE entries) sent across all nodes. */
   announcements: number
-  /** Bytes the stack's sockets wrote over the block's window (one round from injection). */
+  /** Bytes the stack's sockets wrote over the block's window (Chronos: the rest of its round). */
   windowBytes: number
+  /** How long that window was, ms. */
+  windowMs: number
   /** Connections the stack held when the block was injected (2 per edge when all are up). */
   connections: number
 }
@@ -171,6 +173,7 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
             copies,
             announcements,
             windowBytes: bytesWritten(portSet) - bytesBefore,
+            windowMs: performance.now() - injectedAt,
             connections,
             dropped: Object.fromEntries(dropped),
           }

@@ -35,6 +35,8 @@ async function createNode() {
 
 /** gossipsub's D_lo default: below it a node grafts more peers at its next heartbeat. */
 export const D_LO = 4
+/** gossipsub's default heartbeat interval. */
+const HEARTBEAT_MS = 1000
 
 export interface MeshState {
   /** Whether every node's mesh reached D_lo before the deadline. */
@@ -49,9 +51,16 @@ export interface Libp2pNet {
   mesh: MeshState
   /**
    * Publishes `bytes` at `producer`; waits until every node delivered it or
-   * `windowMs` passed, then until `windowMs` from the publish (the bytes window).
+   * `deadlineMs` passed. The bytes window is `windowMs` from the publish, or
+   * up to one heartbeat past the last delivery when that is later (gossipsub
+   * has no rounds: a block late by Chronos's clock is still delivered).
    */
-  propagate(producer: number, bytes: Uint8Array, windowMs: number): Promise<Delivery>
+  propagate(
+    producer: number,
+    bytes: Uint8Array,
+    windowMs: number,
+    deadlineMs: number,
+  ): Promise<Delivery>
   meshSizes(): number[]
   /** Connections closed since the net was up, over all nodes. */
   disconnects(): number
@@ -127,13 +136,13 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
     meshSizes,
     disconnects: () => disconnects,
     failures,
-    async propagate(producer, bytes, windowMs) {
+    async propagate(producer, bytes, windowMs, deadlineMs) {
       seen = new Map([[producer, 0]])
       copies = 0
       announcements = 0
       const atPublish = connections()
       const all = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, windowMs)
+        const timer = setTimeout(resolve, deadlineMs)
         onSeen = () => {
           if (seen!.size < nodes.length) return
           clearTimeout(timer)
@@ -142,7 +151,6 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
       })
       const bytesBefore = bytesWritten(ports)
       publishedAt = performance.now()
-      const windowEnd = new Promise((resolve) => setTimeout(resolve, windowMs))
       try {
         await nodes[producer]!.services.pubsub.publish(TOPIC, bytes)
       } catch (error) {
@@ -159,13 +167,17 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
       }
       await all
       const seenMs = [...seen.values()]
-      // IHAVE gossip and IDONTWANT of this block go on after the last delivery, within the window.
-      await windowEnd
+      // IHAVE gossip and IDONTWANT of this block go on after the last delivery: one heartbeat.
+      const windowEnd = Math.max(windowMs, Math.max(...seenMs) + HEARTBEAT_MS)
+      await new Promise((resolve) =>
+        setTimeout(resolve, windowEnd - (performance.now() - publishedAt)),
+      )
       const result = {
         seenMs,
         copies,
         announcements,
         windowBytes: bytesWritten(ports) - bytesBefore,
+        windowMs: performance.now() - publishedAt,
         connections: atPublish,
       }
       seen = undefined

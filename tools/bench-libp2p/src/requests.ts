@@ -19,7 +19,13 @@ export interface HostSetup {
 export type HostCall =
   | { op: 'prepare'; producer: number; bytes: number; salt: number; roundsAhead: number }
   | { op: 'run' }
-  | { op: 'propagate'; producer: number; envelope: Uint8Array; windowMs: number }
+  | {
+      op: 'propagate'
+      producer: number
+      envelope: Uint8Array
+      windowMs: number
+      deadlineMs: number
+    }
   | { op: 'state' }
   | { op: 'stop' }
 
@@ -51,7 +57,12 @@ export interface Host {
     roundsAhead: number,
   ): Promise<{ envelope: Uint8Array }>
   run(): Promise<Delivery & { envelope: Uint8Array; replanned: boolean }>
-  propagate(producer: number, envelope: Uint8Array, windowMs: number): Promise<Delivery>
+  propagate(
+    producer: number,
+    envelope: Uint8Array,
+    windowMs: number,
+    deadlineMs: number,
+  ): Promise<Delivery>
   state(): Promise<HostState>
   stop(): Promise<void>
 }
@@ -96,8 +107,8 @@ export async function startHost(setup: HostSetup): Promise<Host> {
     prepare: (producer, bytes, salt, roundsAhead) =>
       request({ op: 'prepare', producer, bytes, salt, roundsAhead }),
     run: () => request({ op: 'run' }),
-    propagate: (producer, envelope, windowMs) =>
-      request({ op: 'propagate', producer, envelope, windowMs }),
+    propagate: (producer, envelope, windowMs, deadlineMs) =>
+      request({ op: 'propagate', producer, envelope, windowMs, deadlineMs }),
     state: () => request({ op: 'state' }),
     async stop() {
       const gone = new Promise((resolve) => child.once('exit', resolve))

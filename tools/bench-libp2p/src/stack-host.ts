@@ -81,6 +81,7 @@ async function handle(request: HostRequest): Promise<unknown> {
         request.producer,
         request.envelope,
         request.windowMs,
+        request.deadlineMs,
       )) satisfies Delivery
     }
     case 'state':
