@@ -25,6 +25,13 @@ export interface Delivery {
   windowBytes: number
   /** How long that window was, ms. */
   windowMs: number
+  /**
+   * CPU time this stack's process spent from injection until the last node
+   * had the block (NaN if one never did), and over the whole window: on a
+   * machine shared by many, wall time is mostly the scheduler's share.
+   */
+  cpuMsToAll: number
+  cpuMsWindow: number
   /** Connections the stack held when the block was injected (2 per edge when all are up). */
   connections: number
 }
@@ -154,11 +161,14 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
             const timer = setTimeout(resolve, Math.max(0, deadline - Date.now() - 10))
             onSeen = () => {
               if (seen!.size < nodes.length) return
+              cpuMsToAll = cpuMsSince(cpuAtInjection)
               clearTimeout(timer)
               resolve()
             }
           })
           const bytesBefore = bytesWritten(portSet)
+          let cpuMsToAll = Number.NaN
+          const cpuAtInjection = process.cpuUsage()
           injectedAt = performance.now()
           await nodes[producer]!.gossip.receive(block, undefined)
           await all
@@ -174,6 +184,8 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
             announcements,
             windowBytes: bytesWritten(portSet) - bytesBefore,
             windowMs: performance.now() - injectedAt,
+            cpuMsToAll,
+            cpuMsWindow: cpuMsSince(cpuAtInjection),
             connections,
             dropped: Object.fromEntries(dropped),
           }
@@ -187,6 +199,12 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
       await Promise.all(nodes.map((n) => n.stop()))
     },
   }
+}
+
+/** This process's CPU time (user + system, all threads) since `start`, ms. */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start)
+  return (user + system) / 1000
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))

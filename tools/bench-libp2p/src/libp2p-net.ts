@@ -12,7 +12,7 @@ import { identify } from '@libp2p/identify'
 import { TopicValidatorResult } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import type { Delivery } from './chronos-net.js'
-import { until } from './chronos-net.js'
+import { cpuMsSince, until } from './chronos-net.js'
 import type { Graph } from './graph.js'
 import { libp2pBase } from './libp2p-options.js'
 import { bytesWritten } from './socket-bytes.js'
@@ -145,11 +145,14 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
         const timer = setTimeout(resolve, deadlineMs)
         onSeen = () => {
           if (seen!.size < nodes.length) return
+          cpuMsToAll = cpuMsSince(cpuAtPublish)
           clearTimeout(timer)
           resolve()
         }
       })
       const bytesBefore = bytesWritten(ports)
+      let cpuMsToAll = Number.NaN
+      const cpuAtPublish = process.cpuUsage()
       publishedAt = performance.now()
       try {
         await nodes[producer]!.services.pubsub.publish(TOPIC, bytes)
@@ -178,6 +181,8 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
         announcements,
         windowBytes: bytesWritten(ports) - bytesBefore,
         windowMs: performance.now() - publishedAt,
+        cpuMsToAll,
+        cpuMsWindow: cpuMsSince(cpuAtPublish),
         connections: atPublish,
       }
       seen = undefined

@@ -140,7 +140,7 @@ for (const size of sizes) {
     }
     pairs.push(pair)
     say(
-      `${size.label} block ${b + 1}/${size.blocks} from node ${producer} (${pair.order}): to all ${pair.chronosMs.toFixed(1)} ms Chronos, ${pair.gossipMs.toFixed(1)} ms gossipsub; reached ${chronosRun.seenMs.length} / ${gossipRun.seenMs.length}; copies ${chronosRun.copies} / ${gossipRun.copies}; window bytes ${chronosRun.windowBytes} / ${gossipRun.windowBytes}; connections ${chronosRun.connections} / ${gossipRun.connections}${replanned ? '; Chronos re-timed' : ''} ${JSON.stringify(chronosRun.dropped)}`,
+      `${size.label} block ${b + 1}/${size.blocks} from node ${producer} (${pair.order}): to all ${pair.chronosMs.toFixed(1)} ms Chronos, ${pair.gossipMs.toFixed(1)} ms gossipsub; reached ${chronosRun.seenMs.length} / ${gossipRun.seenMs.length}; copies ${chronosRun.copies} / ${gossipRun.copies}; window bytes ${chronosRun.windowBytes} / ${gossipRun.windowBytes}; CPU to all ${chronosRun.cpuMsToAll.toFixed(0)} / ${gossipRun.cpuMsToAll.toFixed(0)} ms; connections ${chronosRun.connections} / ${gossipRun.connections}${replanned ? '; Chronos re-timed' : ''} ${JSON.stringify(chronosRun.dropped)}`,
     )
   }
   const [chronosState, libp2pState] = await Promise.all([chronos.state(), libp2p.state()])
@@ -236,6 +236,10 @@ function summarise(
         ...roundAll(spreadOf(pairs.map((p) => Math.round(perNode(pick(p).windowBytes))))),
       },
       duplicates_per_node: { median: round(median(dup)), ...roundAll(spreadOf(dup)) },
+      cpu_ms_to_all: {
+        median: round(median(pairs.map((p) => pick(p).cpuMsToAll).filter(Number.isFinite))),
+      },
+      cpu_ms_per_block_window: round(median(pairs.map((p) => pick(p).cpuMsWindow))),
       announcements_per_node_per_block: round(
         median(pairs.map((p) => pick(p).announcements / NODES)),
       ),
@@ -294,6 +298,8 @@ function summarise(
       gossipsub_bytes: p.gossipsub.windowBytes,
       chronos_window_ms: Math.round(p.chronos.windowMs),
       gossipsub_window_ms: Math.round(p.gossipsub.windowMs),
+      chronos_cpu_ms_to_all: round(p.chronos.cpuMsToAll),
+      gossipsub_cpu_ms_to_all: round(p.gossipsub.cpuMsToAll),
       chronos_copies: p.chronos.copies,
       gossipsub_copies: p.gossipsub.copies,
     })),
@@ -313,6 +319,11 @@ function summarise(
     'gossipsub, same block, same window',
     pairs.map((p) => ({ subject: p.chronos.windowBytes, baseline: p.gossipsub.windowBytes })),
     1.0,
+  )
+  const cpuRow = fromRatios(
+    `cpu_to_all_vs_gossipsub_${size.label}`,
+    'gossipsub, same block',
+    pairs.map((p) => ({ subject: p.chronos.cpuMsToAll, baseline: p.gossipsub.cpuMsToAll })),
   )
   const chronosTimes = pairs.map((p) => p.chronosMs)
   const gossipTimes = pairs.map((p) => p.gossipMs)
@@ -347,6 +358,7 @@ function summarise(
       time_to_all_p99_vs_gossipsub: p99.value,
       time_to_all_quantile_spread: { p50: p50.leave_one_out, p99: p99.leave_one_out },
       time_to_all_paired_ratio: paired(timeRow),
+      cpu_to_all_vs_gossipsub: paired(cpuRow),
       bytes_per_node_vs_gossipsub: round(bytesRow.ratio),
       bytes_per_node_paired_ratio: paired(bytesRow),
       duplicates_per_node: {
