@@ -21,6 +21,12 @@ export const TOPIC = 'chronos-bench/blocks'
 
 type GossipNode = Awaited<ReturnType<typeof createNode>>
 
+/** What the benchmark reads of an RPC gossipsub sends (its private `sendRpc`). */
+interface SentRpc {
+  messages: { topic?: string; data?: Uint8Array }[]
+  control?: { ihave?: { topicID?: string; messageIDs: Uint8Array[] }[] }
+}
+
 async function createNode() {
   return createLibp2p({
     ...libp2pBase(),
@@ -80,6 +86,8 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
   let disconnects = 0
   const failures: string[] = []
   let seen: Map<number, number> | undefined
+  /** The block being propagated, while its window lasts. */
+  let current: Buffer | undefined
   let publishedAt = 0
   let onSeen = () => {}
   nodes.forEach((node, i) => {
@@ -90,16 +98,21 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
         ? TopicValidatorResult.Accept
         : TopicValidatorResult.Reject
     })
-    // Every full copy received, duplicates included (they are dropped after this point), and
-    // every IHAVE entry (gossipsub's hash announcement).
-    const handleReceivedRpc = pubsub.handleReceivedRpc.bind(pubsub)
-    pubsub.handleReceivedRpc = (from, rpc) => {
-      if (seen) {
-        for (const message of rpc.messages) if (message.topic === TOPIC) copies++
+    // Every full copy of the current block put on a connection (duplicates included), and every
+    // IHAVE entry for it (gossipsub's hash announcement): counted where gossipsub sends, as for
+    // Chronos, so a copy still in flight when the window ends counts with the bytes it cost.
+    // Matched by content, so a late copy of an earlier block is not counted for this one.
+    const internals = pubsub as unknown as { sendRpc(id: string, rpc: SentRpc): boolean }
+    const sendRpc = internals.sendRpc.bind(pubsub)
+    internals.sendRpc = (id, rpc) => {
+      const sent = sendRpc(id, rpc)
+      if (sent && current) {
+        for (const message of rpc.messages ?? [])
+          if (message.topic === TOPIC && message.data && current.equals(message.data)) copies++
         for (const ihave of rpc.control?.ihave ?? [])
           if (ihave.topicID === TOPIC) announcements += ihave.messageIDs.length
       }
-      return handleReceivedRpc(from, rpc)
+      return sent
     }
     pubsub.addEventListener('message', (event) => {
       if (event.detail.topic !== TOPIC || !seen || seen.has(i)) return
@@ -138,6 +151,7 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
     failures,
     async propagate(producer, bytes, windowMs, deadlineMs) {
       seen = new Map([[producer, 0]])
+      current = Buffer.from(bytes)
       copies = 0
       announcements = 0
       const atPublish = connections()
@@ -186,6 +200,7 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
         connections: atPublish,
       }
       seen = undefined
+      current = undefined
       return result
     },
     async stop() {
