@@ -7,6 +7,8 @@
 // this model on the same link graph, which separates what the protocol
 // costs from what our implementation adds.
 
+import { seededRandom } from '@chronos/codec'
+
 export interface SpecModelParams {
   /** Undirected link graph: node index → neighbours. Node 0 produces. */
   links: ReadonlyMap<number, ReadonlySet<number>>
@@ -35,16 +37,8 @@ interface Delivery {
 }
 
 export function runSpecModel(p: SpecModelParams): SpecModelResult {
-  let state = p.seed >>> 0 || 1
-  const random = () => {
-    // xorshift32: a fixed, seedable stream, independent of Math.random.
-    state ^= state << 13
-    state >>>= 0
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    return state / 2 ** 32
-  }
+  // A fixed, seedable stream, independent of Math.random.
+  const random = seededRandom(p.seed)
   const nodes = p.links.size
   const timeToAll: number[] = []
   let fullBlocks = 0

@@ -70,6 +70,7 @@ export {
   isInTurn,
   type PriorityRules,
 } from './order.js'
+export { seededRandom } from './random.js'
 export {
   isRoundEnded,
   maxPossibleHeight,
