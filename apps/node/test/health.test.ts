@@ -167,7 +167,7 @@ describe('GET /health and GET /ready', () => {
   it('a late joiner becomes synced once it holds its peer chain: 200 on both', async () => {
     const roundMs = 100
     const genesis = makeGenesis(roundMs, Date.now() - 100 * roundMs)
-    const chain = history(genesis, 60, roundMs)
+    const chain = history(genesis, 60)
     const source = await serving({ genesis, preload: chain })
     const joiner = await serving({ genesis, peers: [source.node.address] })
     await until([joiner.node], () => joiner.node.store.height() === 60, 30_000, 'joiner at 60')

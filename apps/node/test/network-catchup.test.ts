@@ -55,7 +55,7 @@ describe('catching up inside a round', () => {
   it('a node one block behind in two consecutive rounds confirms both rounds candidates', async () => {
     const roundMs = 1500
     const genesis = makeGenesis(roundMs, Date.now() - 10 * roundMs)
-    const base = history(genesis, 3, roundMs)
+    const base = history(genesis, 3)
     // A serves sync only: its chain is what the test appends; it runs no rounds of its own.
     const a = await start({ genesis, preload: base })
     a.gossip.stop()
