@@ -80,3 +80,4 @@ export {
   roundStart,
 } from './rounds.js'
 export * from './schemas.js'
+export type { Service } from './service.js'
