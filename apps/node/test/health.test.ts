@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { tcpTransport } from '@chronos/transport'
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiAddress, ChronosNode, type NodeHealth, resolveConfig, startApi } from '../src/index.js'
+import { apiAddress, startApi } from '../src/api.js'
+import { ChronosNode, type NodeHealth, resolveConfig } from '../src/index.js'
 import { RawPeer } from './hostile/raw-peer.js'
 import {
   history,

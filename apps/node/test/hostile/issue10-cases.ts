@@ -14,7 +14,8 @@ import {
   roundOf,
   roundStart,
 } from '@chronos/codec'
-import { apiAddress, type ChronosNode, startApi } from '../../src/index.js'
+import { apiAddress, startApi } from '../../src/api.js'
+import type { ChronosNode } from '../../src/index.js'
 import { makeGenesis, type startNode } from '../network.js'
 import { closeOutcome, randomHash, sendMany, stillAnswers } from './cases.js'
 import type { HostileNode, HostileNodeOptions } from './harness.js'
