@@ -16,9 +16,15 @@ import {
 import { GossipEngine } from '@chronos/gossip'
 import { AddressBook, type BlockCheckCache, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
-import { type Transport, tcpTransport } from '@chronos/transport'
+import { type Transport, type TransportOptions, tcpTransport } from '@chronos/transport'
 import { NodeApi } from './api.js'
-import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
+import {
+  ConfigError,
+  type NodeConfig,
+  type NodeConfigInput,
+  type NodeLimits,
+  parseConfig,
+} from './config.js'
 import { claimDataDir, prepareDataDir } from './data-dir.js'
 import { Lifecycle, type Part } from './lifecycle.js'
 import { childLogger } from './logger.js'
@@ -315,12 +321,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const transport =
       options.transport ??
       tcpTransport({
-        maxBodyBytes: config.limits.maxBodyBytes,
-        maxInboundConnections: config.limits.maxInbound + 16,
-        maxInboundPerHost: config.limits.maxInboundPerHost,
-        idleTimeoutMs: config.limits.idleTimeoutMs,
-        frameTimeoutMs: config.limits.frameTimeoutMs,
-        maxBufferedBytes: config.limits.maxBufferedBytes,
+        ...transportOptions(config.limits),
         logger: childLogger(options.logger, { component: 'transport' }),
       })
     const now =
@@ -530,6 +531,18 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       // The store closed during shutdown: nothing left to update.
     }
     return added
+  }
+}
+
+/** The transport limits of a node's config (the default TCP transport's, and the tests'). */
+export function transportOptions(limits: NodeLimits): TransportOptions {
+  return {
+    maxBodyBytes: limits.maxBodyBytes,
+    maxInboundConnections: limits.maxInbound + 16,
+    maxInboundPerHost: limits.maxInboundPerHost,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    frameTimeoutMs: limits.frameTimeoutMs,
+    maxBufferedBytes: limits.maxBufferedBytes,
   }
 }
 

@@ -5,7 +5,7 @@ import { type Block, createBlock, roundOf, roundStart } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChronosNode } from '../src/index.js'
 import { RawPeer } from './hostile/raw-peer.js'
-import { history, makeGenesis, oneHead, rounds, startNode, until } from './network.js'
+import { history, makeGenesis, nextRound, oneHead, rounds, startNode, until } from './network.js'
 
 const running = new Set<ChronosNode>()
 const closers: (() => void)[] = []
@@ -28,16 +28,6 @@ const child = (parent: Block, timestamp: number, tag: string): Block =>
     timestamp,
     producer: tag,
     transactions: [{ tag }],
-  })
-
-/** The next round `node` starts: resolves with its number right after the previous one ended. */
-const nextRound = (node: ChronosNode) =>
-  new Promise<number>((resolve) => {
-    const done = () => {
-      node.gossip.off('empty', done).off('confirmed', done)
-      resolve(node.gossip.currentRound)
-    }
-    node.gossip.on('empty', done).on('confirmed', done)
   })
 
 const confirmedIn = (node: ChronosNode, round: number) =>

@@ -117,6 +117,16 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
 }
 
+/** The round `node` starts next: resolves with its number right after the previous one ended. */
+export const nextRound = (node: ChronosNode) =>
+  new Promise<number>((resolve) => {
+    const done = () => {
+      node.gossip.off('empty', done).off('confirmed', done)
+      resolve(node.gossip.currentRound)
+    }
+    node.gossip.on('empty', done).on('confirmed', done)
+  })
+
 /**
  * Resolves when `predicate` holds, re-checking after every head change and
  * round end on any node; rejects after `timeoutMs` (a generous bound, not
