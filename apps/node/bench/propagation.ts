@@ -56,9 +56,14 @@ export interface PropagationParams {
 export interface PropagationResult {
   /** Per block: ms from production to 50 %, 90 %, 100 % of nodes. */
   reach: { p50: number; p90: number; p100: number; reached: number }[]
-  /** Hops from the producer to the farthest node × (latency + serialization), median over blocks. */
+  /**
+   * Hops from the producer to the farthest node × (latency + serialization), on the graph each
+   * block was relayed over (median over blocks).
+   */
   idealMs: number
   hops: number
+  /** The producer's eccentricity in the link graph the nodes were told to build (the ideal's first basis). */
+  linkGraphHops: number
   /** Mean neighbours per node in the link graph the nodes were told to build. */
   linkDegree: number
   /** Mean relay peers per node over the measured blocks (the graphs the spec model runs on). */
@@ -68,7 +73,13 @@ export interface PropagationResult {
   fullBlockDeliveries: number
   blockBytes: number
   /** The same topology and link conditions under the spec's rule with free CPU (spec-model.ts). */
-  model: { timeToAll: number[]; fullBlockDeliveries: number; detail: SpecModelResult }
+  model: {
+    timeToAll: number[]
+    fullBlockDeliveries: number
+    detail: SpecModelResult
+    /** The model on `links` alone (the graph before peer exchange added to it). */
+    configuredGraphFullBlocksPerNode: number
+  }
   /** The measured part (first block produced to the last counted): wall-clock and simulated ms. */
   wallMs: number
   simulatedMs: number
@@ -303,12 +314,21 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     blockSerializationMs: serializationMs,
     seed: p.seed,
   })
+  // The same model on the graph the nodes were told to build, as the figure was first reported.
+  const configured = runSpecModel({
+    graphs: graphs.map(() => links),
+    latencyMs: p.latencyMs - p.jitterMs,
+    jitterMs: 2 * p.jitterMs,
+    blockSerializationMs: serializationMs,
+    seed: p.seed,
+  })
   const meanDegree = (graph: RelayGraph) =>
     [...graph.values()].reduce((sum, peers) => sum + peers.size, 0) / p.nodes
   return {
     reach,
     idealMs: hops * (p.latencyMs + serializationMs),
     hops,
+    linkGraphHops: eccentricityOfProducer(links),
     linkDegree: meanDegree(links),
     relayDegree: graphs.length
       ? graphs.reduce((sum, graph) => sum + meanDegree(graph), 0) / graphs.length
@@ -320,6 +340,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
       timeToAll: model.timeToAll,
       fullBlockDeliveries: model.fullBlocksPerNode * p.nodes,
       detail: model,
+      configuredGraphFullBlocksPerNode: configured.fullBlocksPerNode,
     },
     wallMs,
     simulatedMs,
