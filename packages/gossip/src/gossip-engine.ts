@@ -470,6 +470,9 @@ export class GossipEngine extends EventEmitter<GossipEvents> implements Service 
       return new Promise((resolve) => this.declined.push(() => resolve('known')))
     }
     if (await this.store.has(hash)) return 'known'
+    // The block may have come while the store was read: asking for it now would fetch it
+    // again, and open a fetch for a block we hold (its deadline would ask the next announcer).
+    if (this.seen(hash)) return 'known'
     this.emit('announced', hash, { from: source })
     if (!from) return 'wanted'
     return this.fetches.announce(hash, from.id)
