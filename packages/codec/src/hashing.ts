@@ -67,7 +67,7 @@ export function txRootAndListBytes(transactions: readonly Transaction[]): {
 
 /** SHA-256 of each canonical text as a latin1 string, written over `texts` (not needed after). */
 function transactionDigests(texts: string[]): string[] {
-  for (let i = 0; i < texts.length; i++) texts[i] = oneShotHash('sha256', texts[i]!, 'latin1')
+  for (let i = 0; i < texts.length; i++) texts[i] = oneShotHash('sha256', texts[i]!, 'binary')
   return texts
 }
 
@@ -87,7 +87,7 @@ function merkleRootOfDigests(level: string[]): string {
         pair[1 + j] = left.charCodeAt(j)
         pair[33 + j] = right.charCodeAt(j)
       }
-      level[next++] = oneShotHash('sha256', pair, 'latin1')
+      level[next++] = oneShotHash('sha256', pair, 'binary')
     }
     if (length % 2 === 1) level[next++] = level[length - 1]!
     length = next
