@@ -23,14 +23,19 @@ const NEEDS_NO_ESCAPE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
 
 /** JCS of `value`; throws NOT_CANONICALIZABLE for what has no JCS form. */
 export function canonicalize(value: unknown): string {
-  if (typeof value === 'object' && value !== null) {
-    const walk = newWalk()
-    if (collectValue(value, walk, 0) && withinLookupBudget(walk)) {
-      const text = JSON.stringify(value, sortedNames(walk.names))
-      if (!text.includes(LONE_SURROGATE_ESCAPE)) return text
-    }
-  }
-  return canonicalizeByWalk(value)
+  return canonicalizeInOneCall(value) ?? canonicalizeByWalk(value)
+}
+
+/**
+ * JCS of an object or array by one native JSON.stringify, or undefined when
+ * the fast way declines. Exported for the property tests.
+ */
+export function canonicalizeInOneCall(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const walk = newWalk()
+  if (!collectValue(value, walk, 0) || !withinLookupBudget(walk)) return undefined
+  const text = JSON.stringify(value, sortedNames(walk.names))
+  return text.includes(LONE_SURROGATE_ESCAPE) ? undefined : text
 }
 
 /**
@@ -147,8 +152,11 @@ function withinLookupBudget(walk: Walk): boolean {
   return walk.names.size * walk.objects <= MAX_LOOKUPS_PER_MEMBER * walk.members + FREE_LOOKUPS
 }
 
-/** Writes the JCS of `values[start..end)` into `texts`; false (texts untouched) when the fast way declines. */
-function canonicalizeInOnePass(
+/**
+ * Writes the JCS of `values[start..end)` into `texts`; false (texts not all
+ * written) when the fast way declines. Exported for the property tests.
+ */
+export function canonicalizeInOnePass(
   values: readonly unknown[],
   start: number,
   end: number,
