@@ -4,6 +4,7 @@
  * JSON.parse, before any schema could refuse it.
  */
 import { MAX_NESTING_DEPTH } from './constants.js'
+import { exceedsDepthWasm } from './depth-wasm.js'
 import { NestingTooDeepError } from './errors.js'
 
 const QUOTE = 0x22
@@ -20,7 +21,8 @@ const CLOSE_BRACKET = 0x5d
  * On bytes (a frame body, once known to be UTF-8) the scan reads the UTF-8
  * directly: every structural character is ASCII, and no byte of a multi-byte
  * sequence is, so the bytes nest exactly as the text does; a byte loop costs
- * less than reading the UTF-16 text. On text (a WebSocket message), strings
+ * less than reading the UTF-16 text, and in WebAssembly (depth-wasm.ts) less
+ * again. On text (a WebSocket message), strings
  * are skipped with native `indexOf`.
  */
 export function checkNestingDepth(body: string | Uint8Array, maxDepth = MAX_NESTING_DEPTH): void {
@@ -69,6 +71,13 @@ BYTE_CLASS[CLOSE_BRACE] = CLOSES
 BYTE_CLASS[CLOSE_BRACKET] = CLOSES
 
 function checkBytesDepth(bytes: Uint8Array, maxDepth: number): void {
+  const exceeds = exceedsDepthWasm(bytes, maxDepth)
+  if (exceeds === true) throw new NestingTooDeepError(maxDepth)
+  if (exceeds === undefined) checkBytesDepthInJs(bytes, maxDepth)
+}
+
+/** The scan in JS; exported for the property test that holds the WebAssembly one to it. */
+export function checkBytesDepthInJs(bytes: Uint8Array, maxDepth: number): void {
   let depth = 0
   const length = bytes.length
   for (let i = 0; i < length; i++) {

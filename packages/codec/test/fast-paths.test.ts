@@ -5,6 +5,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { acceptBlock } from '../src/block-shape.js'
+import { checkBytesDepthInJs } from '../src/depth.js'
+import { exceedsDepthWasm, WASM_MIN_BYTES } from '../src/depth-wasm.js'
 import { checkNestingDepth, NestingTooDeepError } from '../src/index.js'
 import {
   canonicalizeByWalk,
@@ -303,6 +305,31 @@ describe('the nesting-depth scan on UTF-8 bytes agrees with the scan on text', (
       }),
       { numRuns: 3000 },
     )
+  })
+
+  it('in WebAssembly as in JS, for bodies large enough to take the WebAssembly scan', () => {
+    const body = fc
+      .tuple(text, fc.nat(), fc.integer({ min: 1, max: 70 }))
+      .map(([value, at, max]) => {
+        // The random text is placed anywhere inside padding that makes the body large enough.
+        const padding = ' '.repeat(WASM_MIN_BYTES)
+        const cut = at % (padding.length + 1)
+        return {
+          bytes: new TextEncoder().encode(padding.slice(0, cut) + value + padding.slice(cut)),
+          max,
+        }
+      })
+    fc.assert(
+      fc.property(body, ({ bytes, max }) => {
+        const wasm = exceedsDepthWasm(bytes, max)
+        expect(wasm).toBeTypeOf('boolean')
+        expect(wasm ? 'deep' : 'ok').toBe(verdict(() => checkBytesDepthInJs(bytes, max)))
+      }),
+      { numRuns: 1000 },
+    )
+    const deep = new TextEncoder().encode(`${' '.repeat(WASM_MIN_BYTES)}${'['.repeat(65)}`)
+    expect(exceedsDepthWasm(deep, 64)).toBe(true)
+    expect(exceedsDepthWasm(deep, 65)).toBe(false)
   })
 })
 
