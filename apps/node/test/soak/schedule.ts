@@ -2,6 +2,8 @@
 // replayed exactly by the same seed. Faults never overlap in kind on one
 // node, and the last rounds are left quiet so the network can settle.
 
+import { seededRandom } from '@chronos/codec'
+
 export type Fault =
   | { round: number; kind: 'kill'; node: number; downRounds: number }
   | { round: number; kind: 'partition'; groups: [number[], number[]]; rounds: number }
@@ -16,18 +18,6 @@ export const HOSTILE_ATTACKS = [
   'malformed-block',
 ] as const
 export type HostileAttack = (typeof HOSTILE_ATTACKS)[number]
-
-/** mulberry32: small and seedable. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 export interface ScheduleOptions {
   seed: number
@@ -48,7 +38,7 @@ export interface ScheduleOptions {
  * (4-10 rounds), and hostile peers.
  */
 export function drawSchedule(options: ScheduleOptions): Fault[] {
-  const next = random(options.seed)
+  const next = seededRandom(options.seed)
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
   const faults: Fault[] = []
   const busyUntil = new Map<string, number>() // what -> round it is free again
