@@ -65,8 +65,9 @@ const syncFrom = (count: number) => () =>
     // Wait for every source before the first status, so the range is spread from the start.
     await peers.start()
     await done
-    sync.stop()
+    const stopped = sync.stop()
     await peers.stop()
+    await stopped
   })
 
 // One step per side (a sync cannot be cut into steps without changing what it does); each side
