@@ -6,16 +6,7 @@ export type Fault =
   | { round: number; kind: 'kill'; node: number; downRounds: number }
   | { round: number; kind: 'partition'; groups: [number[], number[]]; rounds: number }
   | { round: number; kind: 'skew'; node: number; offsetMs: number; rounds: number }
-  | { round: number; kind: 'hostile'; node: number; attack: HostileAttack }
-
-export const HOSTILE_ATTACKS = [
-  'garbage-bytes',
-  'other-genesis',
-  'pull-flood-unread',
-  'partial-frame',
-  'malformed-block',
-] as const
-export type HostileAttack = (typeof HOSTILE_ATTACKS)[number]
+  | { round: number; kind: 'hostile'; node: number; attack: string }
 
 /** mulberry32: small and seedable. */
 export function random(seed: number): () => number {
@@ -40,12 +31,18 @@ export interface ScheduleOptions {
   cooldown: number
   /** Largest clock skew, ms (either sign). */
   maxSkewMs: number
+  /** Names of the hostile attacks, each run at least once when the run is long enough. */
+  attacks: readonly string[]
+  /** Rounds between two hostile peers (their own track, beside the other faults). */
+  hostileEvery: number
 }
 
 /**
  * Roughly one fault every 4 rounds: kills (down 1-3 rounds), partitions
  * (two groups, 4-10 rounds, then healed), one skewed clock at a time
- * (4-10 rounds), and hostile peers.
+ * (4-10 rounds). Beside them, on a track of their own, a hostile peer every
+ * `hostileEvery` rounds against a drawn node, going through every attack in
+ * a drawn order before any repeats (so a 2-minute run has them all).
  */
 export function drawSchedule(options: ScheduleOptions): Fault[] {
   const next = random(options.seed)
@@ -55,9 +52,9 @@ export function drawSchedule(options: ScheduleOptions): Fault[] {
   const free = (what: string, round: number) => (busyUntil.get(what) ?? 0) <= round
   const last = options.rounds - options.cooldown
   // One fault of each kind first (in a drawn order), so even a short run has them all.
-  const kinds = (['kill', 'partition', 'skew', 'hostile'] as const).slice().sort(() => next() - 0.5)
+  const kinds = (['kill', 'partition', 'skew'] as const).slice().sort(() => next() - 0.5)
   for (let round = options.warmup; round < last; round += int(2, 6)) {
-    const kind = kinds.shift() ?? (['kill', 'partition', 'skew', 'hostile'] as const)[int(0, 3)]!
+    const kind = kinds.shift() ?? (['kill', 'partition', 'skew'] as const)[int(0, 2)]!
     const node = int(0, options.nodes - 1)
     if (kind === 'kill' && free(`node${node}`, round)) {
       const downRounds = int(1, 3)
@@ -83,16 +80,14 @@ export function drawSchedule(options: ScheduleOptions): Fault[] {
       faults.push({ round, kind, node, offsetMs, rounds })
       busyUntil.set('skew', round + rounds + 3)
       busyUntil.set(`node${node}`, round + rounds + 3)
-    } else if (kind === 'hostile') {
-      faults.push({
-        round,
-        kind,
-        node,
-        attack: HOSTILE_ATTACKS[int(0, HOSTILE_ATTACKS.length - 1)]!,
-      })
     }
   }
-  return faults
+  let order: string[] = []
+  for (let round = options.warmup; round < last; round += options.hostileEvery) {
+    if (order.length === 0) order = [...options.attacks].sort(() => next() - 0.5)
+    faults.push({ round, kind: 'hostile', node: int(0, options.nodes - 1), attack: order.shift()! })
+  }
+  return faults.sort((a, b) => a.round - b.round)
 }
 
 export function describeFault(f: Fault): string {
