@@ -31,6 +31,12 @@ export interface ScheduleOptions {
   cooldown: number
   /** Largest clock skew, ms (either sign). */
   maxSkewMs: number
+  /**
+   * Largest slow clock, ms (default maxSkewMs). A node whose clock is more than about a
+   * round slow refuses every honest peer as IMPOSSIBLE_HEIGHT (PROTOCOL.md section 4 has no
+   * clock allowance): docs/SOAK.md, "Findings".
+   */
+  maxSlowMs?: number
   /** Names of the hostile attacks, each run at least once when the run is long enough. */
   attacks: readonly string[]
   /** Rounds between two hostile peers (their own track, beside the other faults). */
@@ -76,7 +82,8 @@ export function drawSchedule(options: ScheduleOptions): Fault[] {
       const rounds = Math.min(int(4, 10), last - round - 1)
       if (rounds < 2) continue
       const magnitude = int(1000, options.maxSkewMs)
-      const offsetMs = next() < 0.5 ? -magnitude : magnitude
+      const offsetMs =
+        next() < 0.5 ? -Math.min(magnitude, options.maxSlowMs ?? options.maxSkewMs) : magnitude
       faults.push({ round, kind, node, offsetMs, rounds })
       busyUntil.set('skew', round + rounds + 3)
       busyUntil.set(`node${node}`, round + rounds + 3)

@@ -45,6 +45,8 @@ export interface SoakOptions {
   rssLimitMb: number
   /** An open network: no producers listed, every node produces, identities not required. */
   open?: boolean
+  /** Largest slow clock of a skew fault, ms (default 10 s, as fast clocks): see schedule.ts. */
+  maxSlowMs?: number
   /** Nodes the genesis lists as producers (permissioned only; default 4). */
   producers?: number
   /** Where the schedule, progress and tables go. */
@@ -249,6 +251,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
       warmup: 8,
       cooldown: 10,
       maxSkewMs: 10_000,
+      maxSlowMs: options.maxSlowMs,
       attacks: attacks.map((a) => a.name),
       hostileEvery: 2,
     })
@@ -617,6 +620,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
       'round-ms': { type: 'string', default: '2000' },
       'rss-limit-mb': { type: 'string', default: '600' },
       producers: { type: 'string', default: '4' },
+      'max-slow-ms': { type: 'string', default: '10000' },
       open: { type: 'boolean', default: false },
     },
   })
@@ -627,6 +631,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     roundMs: Number(values['round-ms']),
     rssLimitMb: Number(values['rss-limit-mb']),
     producers: Number(values.producers),
+    maxSlowMs: Number(values['max-slow-ms']),
     open: values.open,
   })
   process.exit(violations === 0 ? 0 : 1)
