@@ -52,6 +52,8 @@ export interface AttackOutcome {
   detail: string
   /** Block hashes this attack offered that no node may ever store. */
   offered?: string[]
+  /** Nothing to judge (e.g. no honest peer to frame yet): no verdict is counted. */
+  skipped?: boolean
 }
 
 export interface Attack {
@@ -121,7 +123,7 @@ export async function provenClient(
   })
   peer.claimed = opening.address as string
   peer.send({ code: 'SHAKEHAND', data: opening })
-  const answer = (await peer.next('SHAKEHAND', 5_000))?.data as Record<string, string> | undefined
+  const answer = (await peer.next('SHAKEHAND', 10_000))?.data as Record<string, string> | undefined
   if (!answer?.proof) throw new Error(`node ${target.index} did not prove its key`)
   const transcript = handshakeTranscript('client', {
     genesis: target.genesis.block_header.hash,
@@ -135,7 +137,7 @@ export async function provenClient(
   const proof = options.proof ? options.proof(transcript) : key.sign(transcript)
   const { nonce: _, ...beat } = opening
   peer.send({ code: 'SHAKEHAND', data: { ...beat, timestamp: Date.now(), proof } })
-  if (!options.proof && !(await peer.next('SHAKEHAND', 5_000)))
+  if (!options.proof && !(await peer.next('SHAKEHAND', 10_000)))
     throw new Error(`node ${target.index} refused an honest proof`)
   return { peer, proof, key }
 }
@@ -386,7 +388,7 @@ export const soakAttacks: Attack[] = [
         proven: boolean
       }[]
       const honest = before.find((p) => p.proven && p.key)
-      if (!honest) return { ok: true, detail: 'no proven peer to frame (skipped)' }
+      if (!honest) return { ok: true, detail: 'no proven peer to frame', skipped: true }
       const outcomes: string[] = []
       for (let i = 0; i < 3; i++) {
         const { peer } = await provenClient(target, {
@@ -496,7 +498,7 @@ export const soakAttacks: Attack[] = [
       await sendMany(peer, 500, () => ({ code: 'GET_PEERS', data: null }), 100)
       // The last answer tells us all 500 were read and answered in order.
       peer.send({ code: 'SHAKEHAND', data: statusOf(target, { address: peer.claimed }) })
-      await peer.next('SHAKEHAND', 10_000)
+      await peer.next('SHAKEHAND', 30_000)
       const answers = peer.received.filter((m) => m.code === 'PEERS')
       const full = answers.filter((m) => Array.isArray(m.data) && m.data.length > 0).length
       const open = !peer.isClosed

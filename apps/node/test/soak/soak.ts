@@ -464,7 +464,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
         outcome = { ok: false, detail: `the attack failed: ${(error as Error).message}` }
       }
       // A restart meanwhile loses the log lines the verdict reads: judge only a steady target.
-      if (node.process !== process_) return
+      if (node.process !== process_ || outcome.skipped) return
       state.hostile.push({ round: roundNow(), node: node.index, attack: input.name, ...outcome })
       if (!outcome.offered?.length) return
       // A block taken would be confirmed by the round's end: ask a round later.
