@@ -25,6 +25,7 @@ import { run } from '../cli-process.js'
 import { tempDir } from '../network.js'
 import { type Attack, type LiveTarget, soakAttacks } from './attacks.js'
 import {
+  type BlockSeen,
   blockSeen,
   evaluateRound,
   formatTallies,
@@ -109,6 +110,13 @@ class SoakNode {
   tail: LogTail | undefined
   /** Its connections' closes by initiator and reason, over all its processes. */
   readonly closes = new Map<string, number>()
+  /** Blocks it served by hash, as judged (bounded: the last 64). */
+  readonly seen = new Map<string, BlockSeen>()
+
+  remember(hash: string, block: BlockSeen): void {
+    this.seen.set(hash, block)
+    if (this.seen.size > 64) this.seen.delete(this.seen.keys().next().value!)
+  }
   api: string | undefined
   upSince: number | undefined
   skewMs = 0
@@ -500,27 +508,25 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
       peakRssMb = Math.max(peakRssMb, view.rssMb ?? 0)
       if (!node.api) return view
       try {
-        // A consistent snapshot: the head must not move while its top blocks are read
-        // (a block confirmed or a reorg between two requests is not a broken chain).
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const before = (await getJson(`${node.api}/status`)) as { height: number; head: string }
-          const from = Math.max(0, before.height - 5)
-          const blocks = await Promise.all(
-            Array.from({ length: before.height - from + 1 }, (_, k) =>
-              getJson(`${node.api}/blocks/${from + k}`).catch(() => undefined),
-            ),
-          )
-          const after = (await getJson(`${node.api}/status`)) as { height: number; head: string }
-          view.alive = true
-          view.height = after.height
-          view.head = after.head
-          if (after.head !== before.head) continue
-          for (const b of blocks)
-            if (b) {
-              const seen = blockSeen(b as never, rules)
-              view.blocks.set(seen.height, seen)
-            }
-          break
+        // The head from /status, then down by prev_hash through blocks asked by hash: a block's
+        // hash names it for good, so the walk is a consistent snapshot however the head moves
+        // meanwhile, and the blocks this node served before come from its cache (usually one
+        // request a round besides /status: under load, looking must stay cheap).
+        const status = (await getJson(`${node.api}/status`)) as { height: number; head: string }
+        view.alive = true
+        view.height = status.height
+        view.head = status.head
+        let hash = status.head
+        for (let height = status.height; height >= Math.max(0, status.height - 5); height--) {
+          let seen = node.seen.get(hash)
+          if (!seen) {
+            const block = await getJson(`${node.api}/blocks/${hash}`).catch(() => undefined)
+            if (!block) break // reorged away meanwhile: fewer blocks this round
+            seen = blockSeen(block as never, rules)
+            node.remember(hash, seen)
+          }
+          view.blocks.set(seen.height, seen)
+          hash = seen.prev
         }
       } catch {
         // Down, or too slow to answer within 3 s: not alive this round.
