@@ -14,6 +14,7 @@ import {
   createNonce,
   generateNodeKey,
   handshakeTranscript,
+  type Message,
   type NodeKey,
   sealBlock,
 } from '@chronos/codec'
@@ -307,14 +308,31 @@ async function dialedBack(
     code: 'SHAKEHAND',
     data: { ...ours, proof: key.sign(handshakeTranscript('server', fields)) },
   })
-  // Every later SHAKEHAND (its step-3 proof, then status beats) gets the claim again.
-  void (async () => {
-    for (let m = await server.next('SHAKEHAND'); m; m = await server.next('SHAKEHAND')) {
-      const { nonce: _, ...beat } = ours
-      server.send({ code: 'SHAKEHAND', data: { ...beat, timestamp: Date.now() } })
-    }
-  })()
   return { server, client, address }
+}
+
+/**
+ * Answers what the node sends, strictly in the order it sent it (a Client matches each answer
+ * to its oldest request: answering a PULL_BLOCK before an earlier beat is UNEXPECTED_ANSWER).
+ * Every SHAKEHAND (the step-3 proof, then status beats) gets `status` again.
+ */
+function serveInOrder(
+  server: RawPeer,
+  status: () => Record<string, unknown>,
+  answer: (m: Message) => unknown,
+): void {
+  // RawPeer's own listener (registered first) has decoded the chunk into `received` by now.
+  const drain = () => {
+    for (let m = server.received.shift(); m; m = server.received.shift()) {
+      if (m.code === 'SHAKEHAND') server.send({ code: 'SHAKEHAND', data: status() })
+      else {
+        const reply = answer(m)
+        if (reply !== undefined) server.send(reply)
+      }
+    }
+  }
+  server.socket.on('data', drain)
+  drain()
 }
 
 export const soakAttacks: Attack[] = [
@@ -450,16 +468,20 @@ export const soakAttacks: Attack[] = [
       if (!link) return { ok: false, detail: 'the node never dialed the claimed address', offered }
       const { server, client } = link
       let served = 0
-      void (async () => {
-        for (let m = await server.next('PULL_BLOCK'); m; m = await server.next('PULL_BLOCK')) {
+      const claim = { height: tip.block_header.height, head: tip.block_header.hash }
+      serveInOrder(
+        server,
+        () => statusOf(target, { address: link.address, key: key.publicKey, ...claim }),
+        (m) => {
+          if (m.code !== 'PULL_BLOCK') return undefined
           served++
           const height = m.data as number
-          server.send({
+          return {
             code: 'PUSH_BLOCK',
             data: height === 0 ? target.genesis : (chain[height - 1] ?? null),
-          })
-        }
-      })()
+          }
+        },
+      )
       const verdict = await closeVerdict(target, server, 'close MALFORMED_BLOCK', 15_000)
       client.close()
       const after = await headOf(target)
