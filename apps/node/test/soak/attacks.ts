@@ -149,13 +149,21 @@ async function headOf(target: LiveTarget): Promise<{ height: number; hash: strin
   return { height: status.height, hash: status.head }
 }
 
-/** A block on the target's head in the current round, sealed by `key` when given. */
+/**
+ * A block on the target's head, stamped just after a round began and sealed by `key` when
+ * given. Early in the round: a block that turned late while it was built, sent and read by a
+ * loaded node would be screened out as LATE (rightly, and with the connection left open)
+ * before the check under test ever saw it.
+ */
 async function blockOnLiveHead(
   target: LiveTarget,
   tag: string,
   transactions: Block['transactions'],
   key: NodeKey | undefined,
 ): Promise<Block> {
+  const { timestamp } = target.genesis.block_header
+  const next = (Math.floor((Date.now() - timestamp) / target.roundMs) + 1) * target.roundMs
+  await sleep(timestamp + next + 20 - Date.now())
   const head = await headOf(target)
   const block = createBlock({
     height: head.height + 1,
