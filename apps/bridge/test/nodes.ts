@@ -8,7 +8,7 @@ import { pino } from 'pino'
 /** A started node of `genesis` that dials `peers`; the caller stops it. */
 export async function startNode(
   genesis: Block,
-  options: { peers?: string[]; produce?: boolean; txRate?: number } = {},
+  options: { peers?: string[]; produce?: boolean; txRate?: number; api?: string } = {},
 ): Promise<ChronosNode> {
   const config = resolveConfig(
     {},
@@ -20,6 +20,7 @@ export async function startNode(
       produce: options.produce ?? true,
       txRate: options.txRate ?? 10,
       limits: { statusIntervalMs: 250 },
+      api: options.api,
     },
   )
   const node = await ChronosNode.open({

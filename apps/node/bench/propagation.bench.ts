@@ -54,7 +54,12 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
   console.log(
     `\npropagation: ${nodes} nodes, ${ours.reach.length} blocks of ${base.transactions} transactions, virtual time`,
   )
-  console.log(`  ideal ${ms(ours.idealMs)} (${ours.hops} hops), block ${ours.blockBytes} bytes`)
+  console.log(
+    `  ideal ${ms(ours.idealMs)} (${ours.hops} hops on the relay graph, ${ours.linkGraphHops} on the link graph), block ${ours.blockBytes} bytes`,
+  )
+  console.log(
+    `  relay peers per node ${ours.relayDegree.toFixed(2)} (link graph ${ours.linkDegree.toFixed(2)}; flooding run ${flooding.relayDegree.toFixed(2)}); spec model full blocks per node ${(ours.model.fullBlockDeliveries / nodes).toFixed(3)} on the relay graph, ${ours.model.configuredGraphFullBlocksPerNode.toFixed(3)} on the link graph`,
+  )
   console.log(
     `  time to all: p50 ${ms(percentile(toAll, 0.5))}, p99 ${ms(percentile(toAll, 0.99))}; spec model p50 ${ms(percentile(modelToAll, 0.5))}; flooding p50 ${ms(percentile(floodToAll, 0.5))}`,
   )
@@ -80,6 +85,19 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
     p50_time_to_all_ms: percentile(toAll, 0.5),
     spec_model_p50_time_to_all_ms: percentile(modelToAll, 0.5),
     spec_model_full_blocks_per_node: r3(ours.model.fullBlockDeliveries / nodes),
+    spec_model_pushed_per_node: r3(ours.model.detail.pushedPerNode),
+    spec_model_answered_per_node: r3(ours.model.detail.answeredPerNode),
+    // The model on the graph the nodes were told to build, before peer exchange added links.
+    spec_model_configured_graph_full_blocks_per_node: r3(
+      ours.model.configuredGraphFullBlocksPerNode,
+    ),
+    link_degree: r3(ours.linkDegree),
+    link_graph_hops: ours.linkGraphHops,
+    p50_time_to_all_vs_link_graph_ideal: r3(
+      percentile(toAll, 0.5) / ((ours.idealMs / ours.hops) * ours.linkGraphHops),
+    ),
+    relay_degree: r3(ours.relayDegree),
+    flooding_relay_degree: r3(flooding.relayDegree),
     flooding_p50_time_to_all_ms: percentile(floodToAll, 0.5),
     flooding_full_blocks_per_node: r3(flooding.fullBlockDeliveries / nodes),
     blocks_measured: ours.reach.length,

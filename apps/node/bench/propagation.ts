@@ -16,7 +16,7 @@ import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
 import { sharedBlockChecks } from './shared-block-checks.js'
-import { runSpecModel } from './spec-model.js'
+import { type RelayGraph, runSpecModel, type SpecModelResult } from './spec-model.js'
 import { installVirtualTime } from './virtual-time.js'
 
 export interface PropagationParams {
@@ -45,20 +45,41 @@ export interface PropagationParams {
    * does is the same; default true.
    */
   shareBlocks?: boolean
+  /**
+   * Called once every node is open, with the nodes in index order (node 0
+   * produces), and again (`measuring`) when the measured part begins: a
+   * tracer (propagation-trace.ts) subscribes to their events here.
+   */
+  observe?: (nodes: readonly ChronosNode[], phase: 'opened' | 'measuring') => void
 }
 
 export interface PropagationResult {
   /** Per block: ms from production to 50 %, 90 %, 100 % of nodes. */
   reach: { p50: number; p90: number; p100: number; reached: number }[]
-  /** Per block: hops from the producer to the farthest node × (latency + serialization). */
+  /**
+   * Hops from the producer to the farthest node × (latency + serialization), on the graph each
+   * block was relayed over (median over blocks).
+   */
   idealMs: number
   hops: number
+  /** The producer's eccentricity in the link graph the nodes were told to build (the ideal's first basis). */
+  linkGraphHops: number
+  /** Mean neighbours per node in the link graph the nodes were told to build. */
+  linkDegree: number
+  /** Mean relay peers per node over the measured blocks (the graphs the spec model runs on). */
+  relayDegree: number
   /** Bytes put on links (memory transport only; NaN over TCP). */
   bytes: number
   fullBlockDeliveries: number
   blockBytes: number
   /** The same topology and link conditions under the spec's rule with free CPU (spec-model.ts). */
-  model: { timeToAll: number[]; fullBlockDeliveries: number }
+  model: {
+    timeToAll: number[]
+    fullBlockDeliveries: number
+    detail: SpecModelResult
+    /** The model on `links` alone (the graph before peer exchange added to it). */
+    configuredGraphFullBlocksPerNode: number
+  }
   /** The measured part (first block produced to the last counted): wall-clock and simulated ms. */
   wallMs: number
   simulatedMs: number
@@ -175,9 +196,27 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   let fullBlockDeliveries = 0
   let blockBytes = 0
   let measuring = true
+  // The graph each block is relayed over, for the spec model and the ideal: what the nodes were
+  // told to build (`links`) only at first, since peer exchange dials more while targetOutbound
+  // is not reached (200 nodes, 4 dials: 7.9 relay peers per node at the start, 9.3 a few rounds on).
+  const indexOf = new Map(addresses.map((address, i) => [address, i]))
+  const graphs: RelayGraph[] = []
+  const relayGraph = (): RelayGraph =>
+    new Map(
+      nodes.map((node, i) => [
+        i,
+        new Set(
+          node.peers
+            .relayPeers()
+            .map((peer) => indexOf.get(peer.address))
+            .filter((j) => j !== undefined),
+        ),
+      ]),
+    )
   nodes[0]!.gossip.on('produced', (block) => {
     if (!measuring) return
     producedAt.set(block.block_header.hash, performance.now())
+    graphs.push(relayGraph())
     blockBytes = Buffer.byteLength(JSON.stringify({ code: 'NEW_BLOCK', data: block }))
   })
   for (const node of nodes) {
@@ -190,6 +229,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
       if (s.kind === 'block' && producedAt.has(s.hash)) fullBlockDeliveries++
     })
   }
+  p.observe?.(nodes, 'opened')
   const say = p.progress ?? (() => {})
   say(
     `${p.flood ? 'flooding' : 'gossip'} over ${p.transport ?? 'memory'}: starting ${p.nodes} nodes`,
@@ -228,7 +268,9 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   bytes = 0
   fullBlockDeliveries = 0
   producedAt.clear()
+  graphs.length = 0
   seen.clear()
+  p.observe?.(nodes, 'measuring')
   const startHeight = nodes[0]!.store.height()
   await new Promise<void>((resolve) => {
     const off = nodes[0]!.store.onHead(({ head }) => {
@@ -261,35 +303,45 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
       reached: times.length,
     })
   }
-  // Eccentricity of the producer in the link graph (BFS).
-  const distance = new Map<number, number>([[0, 0]])
-  const queue = [0]
-  while (queue.length) {
-    const at = queue.shift()!
-    for (const next of links.get(at)!)
-      if (!distance.has(next)) {
-        distance.set(next, distance.get(at)! + 1)
-        queue.push(next)
-      }
-  }
-  const hops = Math.max(...distance.values())
+  // Per block: the producer's eccentricity in the graph it was relayed over; the ideal is the median.
+  const hopsPerBlock = graphs.map(eccentricityOfProducer).sort((a, b) => a - b)
+  const hops = hopsPerBlock[Math.floor(hopsPerBlock.length / 2)] ?? eccentricityOfProducer(links)
   const serializationMs = (blockBytes * 1000) / p.bandwidthBytesPerSecond
   const model = runSpecModel({
-    links,
-    blocks: p.blocks,
+    graphs,
     latencyMs: p.latencyMs - p.jitterMs,
     jitterMs: 2 * p.jitterMs,
     blockSerializationMs: serializationMs,
     seed: p.seed,
   })
+  // The same model on the graph the nodes were told to build, as the figure was first reported.
+  const configured = runSpecModel({
+    graphs: graphs.map(() => links),
+    latencyMs: p.latencyMs - p.jitterMs,
+    jitterMs: 2 * p.jitterMs,
+    blockSerializationMs: serializationMs,
+    seed: p.seed,
+  })
+  const meanDegree = (graph: RelayGraph) =>
+    [...graph.values()].reduce((sum, peers) => sum + peers.size, 0) / p.nodes
   return {
     reach,
     idealMs: hops * (p.latencyMs + serializationMs),
     hops,
+    linkGraphHops: eccentricityOfProducer(links),
+    linkDegree: meanDegree(links),
+    relayDegree: graphs.length
+      ? graphs.reduce((sum, graph) => sum + meanDegree(graph), 0) / graphs.length
+      : Number.NaN,
     bytes: overTcp ? Number.NaN : bytes,
     fullBlockDeliveries: fullBlockDeliveries / producedAt.size,
     blockBytes,
-    model: { timeToAll: model.timeToAll, fullBlockDeliveries: model.fullBlocksPerNode * p.nodes },
+    model: {
+      timeToAll: model.timeToAll,
+      fullBlockDeliveries: model.fullBlocksPerNode * p.nodes,
+      detail: model,
+      configuredGraphFullBlocksPerNode: configured.fullBlocksPerNode,
+    },
     wallMs,
     simulatedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
@@ -297,6 +349,21 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     rssPerNode: (connected.rss - before.rss) / p.nodes,
     setupWallMs,
   }
+}
+
+/** Hops from node 0 to the node farthest from it (BFS). */
+function eccentricityOfProducer(graph: RelayGraph): number {
+  const distance = new Map<number, number>([[0, 0]])
+  const queue = [0]
+  for (let head = 0; head < queue.length; head++) {
+    const at = queue[head]!
+    for (const next of graph.get(at) ?? [])
+      if (!distance.has(next)) {
+        distance.set(next, distance.get(at)! + 1)
+        queue.push(next)
+      }
+  }
+  return Math.max(...distance.values())
 }
 
 export const percentile = (values: number[], q: number) => {

@@ -7,10 +7,18 @@
 // this model on the same link graph, which separates what the protocol
 // costs from what our implementation adds.
 
+import { seededRandom } from '@chronos/codec'
+
+/** Node index → the peers it relays to. Node 0 produces. */
+export type RelayGraph = ReadonlyMap<number, ReadonlySet<number>>
+
 export interface SpecModelParams {
-  /** Undirected link graph: node index → neighbours. Node 0 produces. */
-  links: ReadonlyMap<number, ReadonlySet<number>>
-  blocks: number
+  /**
+   * One graph per block: the peers each node relayed to when that block was
+   * produced. Peer exchange (section 13) adds connections as a run goes on,
+   * so the graph the nodes were told to build is only the first one.
+   */
+  graphs: readonly RelayGraph[]
   /** One-way delay is latencyMs + uniform [0, jitterMs), as in the in-memory transport. */
   latencyMs: number
   jitterMs: number
@@ -24,9 +32,15 @@ export interface SpecModelResult {
   timeToAll: number[]
   /** Full-block deliveries per node per block. */
   fullBlocksPerNode: number
+  /** Of those: pushed (NEW_BLOCK unasked) and answering a GET_BLOCK. */
+  pushedPerNode: number
+  answeredPerNode: number
+  /** Deliveries to a node that already held the block, pushed and answered. */
+  redundantPushedPerNode: number
+  redundantAnsweredPerNode: number
 }
 
-type Kind = 'block' | 'hash' | 'get'
+type Kind = 'block' | 'answer' | 'hash' | 'get'
 interface Delivery {
   at: number
   kind: Kind
@@ -35,32 +49,25 @@ interface Delivery {
 }
 
 export function runSpecModel(p: SpecModelParams): SpecModelResult {
-  let state = p.seed >>> 0 || 1
-  const random = () => {
-    // xorshift32: a fixed, seedable stream, independent of Math.random.
-    state ^= state << 13
-    state >>>= 0
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    return state / 2 ** 32
-  }
-  const nodes = p.links.size
+  // A fixed, seedable stream, independent of Math.random.
+  const random = seededRandom(p.seed)
+  const nodes = p.graphs[0]?.size ?? 0
   const timeToAll: number[] = []
   let fullBlocks = 0
-  for (let b = 0; b < p.blocks; b++) {
+  const tally = { pushed: 0, answered: 0, redundantPushed: 0, redundantAnswered: 0 }
+  for (const links of p.graphs) {
     const queue = new MinQueue<Delivery>((x, y) => x.at - y.at)
     const heldAt = new Map<number, number>()
     const asked = new Set<number>()
     // knownBy[i]: the peers node i knows to have the block.
     const knownBy = Array.from({ length: nodes }, () => new Set<number>())
     const send = (at: number, kind: Kind, from: number, to: number) => {
-      const wire = kind === 'block' ? p.blockSerializationMs : 0
+      const wire = kind === 'block' || kind === 'answer' ? p.blockSerializationMs : 0
       queue.push({ at: at + p.latencyMs + random() * p.jitterMs + wire, kind, from, to })
     }
     const hold = (node: number, at: number) => {
       heldAt.set(node, at)
-      const targets = [...p.links.get(node)!].filter((peer) => !knownBy[node]!.has(peer))
+      const targets = [...(links.get(node) ?? [])].filter((peer) => !knownBy[node]!.has(peer))
       const full = targets.length === 0 ? 0 : Math.max(1, Math.floor(Math.sqrt(targets.length)))
       for (let i = 0; i < targets.length; i++) {
         const j = i + Math.floor(random() * (targets.length - i))
@@ -72,13 +79,16 @@ export function runSpecModel(p: SpecModelParams): SpecModelResult {
     hold(0, 0)
     for (let d = queue.pop(); d; d = queue.pop()) {
       if (d.kind === 'get') {
-        send(d.at, 'block', d.to, d.from)
+        send(d.at, 'answer', d.to, d.from)
         continue
       }
       knownBy[d.to]!.add(d.from)
-      if (d.kind === 'block') {
+      if (d.kind === 'block' || d.kind === 'answer') {
         fullBlocks++
-        if (!heldAt.has(d.to)) hold(d.to, d.at)
+        const pushed = d.kind === 'block'
+        tally[pushed ? 'pushed' : 'answered']++
+        if (heldAt.has(d.to)) tally[pushed ? 'redundantPushed' : 'redundantAnswered']++
+        else hold(d.to, d.at)
       } else if (!heldAt.has(d.to) && !asked.has(d.to)) {
         asked.add(d.to)
         send(d.at, 'get', d.to, d.from)
@@ -86,7 +96,15 @@ export function runSpecModel(p: SpecModelParams): SpecModelResult {
     }
     timeToAll.push(Math.max(...heldAt.values()))
   }
-  return { timeToAll, fullBlocksPerNode: fullBlocks / p.blocks / nodes }
+  const per = p.graphs.length * nodes
+  return {
+    timeToAll,
+    fullBlocksPerNode: fullBlocks / per,
+    pushedPerNode: tally.pushed / per,
+    answeredPerNode: tally.answered / per,
+    redundantPushedPerNode: tally.redundantPushed / per,
+    redundantAnsweredPerNode: tally.redundantAnswered / per,
+  }
 }
 
 /** A binary heap: the model pops tens of thousands of deliveries per run. */

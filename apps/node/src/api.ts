@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import {
   type Block,
   parseAddress,
+  type Service,
   type Transaction,
   transactionId,
   transactionSchema,
@@ -214,4 +215,36 @@ export function apiAddress(server: Server): string {
   return bound.family === 'IPv6'
     ? `[${bound.address}]:${bound.port}`
     : `${bound.address}:${bound.port}`
+}
+
+/**
+ * The HTTP API as one of the parts the node composes (`config.api`): it
+ * binds on start (before any peer connection, so a port in use stops the
+ * node before it joins the network) and closes every connection on stop.
+ */
+export class NodeApi implements Service {
+  private server: Server | undefined
+
+  constructor(
+    private readonly node: ChronosNode,
+    private readonly listen: string,
+  ) {}
+
+  /** The bound `host:port`, once started. */
+  get address(): string | undefined {
+    return this.server && apiAddress(this.server)
+  }
+
+  async start(): Promise<void> {
+    this.server ??= await startApi(this.node, this.listen)
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server
+    if (!server) return
+    this.server = undefined
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeAllConnections()
+    await closed
+  }
 }

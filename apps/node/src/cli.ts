@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync, writeFileSync } from 'node:fs'
-import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { type Block, createGenesis, MIN_ROUND_MS, readNetworkParams } from '@chronos/codec'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { apiAddress, startApi } from './api.js'
 import {
   ConfigError,
   DEFAULT_LIMITS,
@@ -15,6 +13,7 @@ import {
   readConfigFile,
 } from './config.js'
 import { DataDirError } from './data-dir.js'
+import { StartFailedError } from './lifecycle.js'
 import { createLogger } from './logger.js'
 import { ChronosNode, NotAuthorizedProducerError } from './node.js'
 import { createKeyFile, KeyFileError, loadOrCreateKeyFile, NODE_KEY_FILE } from './node-key.js'
@@ -397,37 +396,31 @@ start.action(async (flags: Record<string, unknown>) => {
   const node = await ChronosNode.open({ config, genesis, logger, processMetrics: true })
   node.on('progress', createProgressView(logger))
   // Signals are handled from here on, so one that arrives while starting still stops cleanly.
-  let api: Server | undefined
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
-    api?.close()
-    api?.closeAllConnections()
     await node.stop().catch((error: Error) => logger.error({ err: error.message }, 'stop failed'))
     logger.flush()
     process.exit(0)
   }
   process.on('SIGINT', () => void shutdown('SIGINT'))
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
-  // The API binds before any peer connection is made: a port in use stops
-  // the node before it has joined the network.
-  try {
-    if (config.api) api = await startApi(node, config.api)
-  } catch (error) {
-    await node.stop()
-    throw bindFailure('--api', config.api!, error)
-  }
+  // The node binds its API before any peer connection is made (a port in
+  // use stops it before it has joined the network); a failed start has
+  // stopped what had started, and names the part that failed.
   try {
     await node.start()
   } catch (error) {
     if (stopping) return // a signal stopped the start; shutdown() exits
-    api?.close()
     await node.stop()
-    throw bindFailure('--listen', config.listen, error)
+    if (!(error instanceof StartFailedError)) throw error
+    throw error.part === 'api'
+      ? bindFailure('--api', config.api!, error.cause)
+      : bindFailure('--listen', config.listen, error.cause)
   }
-  if (api) logger.info({ api: `http://${apiAddress(api)}` }, 'API listening')
+  if (node.apiAddress) logger.info({ api: `http://${node.apiAddress}` }, 'API listening')
 })
 
 program.parseAsync().catch((error: Error) => {

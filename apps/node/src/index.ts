@@ -1,5 +1,10 @@
-/** `@chronos/node`: the composed Chronos node behind the `chronos-node` CLI. */
-export { apiAddress, startApi } from './api.js'
+/**
+ * `@chronos/node`: the composed Chronos node behind the `chronos-node` CLI.
+ * Exported is what a consumer composes with: the node, its configuration,
+ * the types of what it reports, and its errors. Everything else (the API
+ * server, metrics, mempool, producer, logs, key files) is the node's own and
+ * reached through `ChronosNode` (`config.api`, `node.metrics`, ...).
+ */
 export {
   ConfigError,
   type ConfigLayer,
@@ -8,28 +13,15 @@ export {
   type NodeConfig,
   type NodeConfigInput,
   type NodeLimits,
-  nodeConfigSchema,
   parseConfig,
   readConfigFile,
   resolveConfig,
 } from './config.js'
-export { DATA_DIR_FORMAT, DataDirError, type DataDirErrorCode } from './data-dir.js'
-export {
-  type HealthOptions,
-  healthStatusCode,
-  type NodeHealth,
-  type NotReadyReason,
-  nodeHealth,
-  SYNC_TOLERANCE_BLOCKS,
-} from './health.js'
-export { childLogger, createLogger, prettyLine } from './logger.js'
-export { Mempool, type MempoolRefusal } from './mempool.js'
-export {
-  createMetrics,
-  type MetricsOptions,
-  type MetricsSample,
-  type NodeMetrics,
-} from './metrics.js'
+export { DataDirError, type DataDirErrorCode } from './data-dir.js'
+export { type NodeHealth, type NotReadyReason, nodeHealth } from './health.js'
+export { StartAbortedError, StartFailedError } from './lifecycle.js'
+export type { Mempool, MempoolRefusal } from './mempool.js'
+export type { NodeMetrics } from './metrics.js'
 export {
   ChronosNode,
   type ChronosNodeOptions,
@@ -37,13 +29,5 @@ export {
   NotAuthorizedProducerError,
   type PeerView,
 } from './node.js'
-export {
-  createKeyFile,
-  KeyFileError,
-  loadOrCreateKeyFile,
-  NODE_KEY_FILE,
-  readKeyFile,
-} from './node-key.js'
-export { type Observation, type ObservationKind, ObservationLog } from './observations.js'
-export { createProducer, type ProducerOptions } from './producer.js'
-export { createProgressView, progressBar } from './progress-view.js'
+export { KeyFileError } from './node-key.js'
+export type { Observation, ObservationKind, ObservationLog } from './observations.js'

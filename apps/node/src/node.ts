@@ -16,10 +16,17 @@ import {
 import { GossipEngine } from '@chronos/gossip'
 import { AddressBook, type BlockCheckCache, PeerManager } from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
-import { type Transport, tcpTransport } from '@chronos/transport'
-import { ConfigError, type NodeConfig, type NodeConfigInput, parseConfig } from './config.js'
+import { type Transport, type TransportOptions, tcpTransport } from '@chronos/transport'
+import { NodeApi } from './api.js'
+import {
+  ConfigError,
+  type NodeConfig,
+  type NodeConfigInput,
+  type NodeLimits,
+  parseConfig,
+} from './config.js'
 import { claimDataDir, prepareDataDir } from './data-dir.js'
-import { type Component, Lifecycle } from './lifecycle.js'
+import { Lifecycle, type Part } from './lifecycle.js'
 import { childLogger } from './logger.js'
 import { Mempool } from './mempool.js'
 import { createMetrics, type MetricsSample, type NodeMetrics } from './metrics.js'
@@ -114,6 +121,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
+  /** The HTTP API, when `config.api` asks for one. */
+  private readonly api: NodeApi | undefined
   /** The composed parts, started in order and stopped in reverse. */
   private readonly components: Lifecycle
   /** Our node key, when we prove one. */
@@ -163,7 +172,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         )
       : undefined
     this.addressBook = book
-    this.peers = new PeerManager({
+    const peers = new PeerManager({
       transport,
       addressBook: book,
       listen: config.listen,
@@ -198,9 +207,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       logger: child('peers'),
       blockChecks: options.blockChecks,
     })
-    this.sync = new SyncEngine({
+    const sync = new SyncEngine({
       store: timedWrites(store, (seconds) => this.metrics.syncImport.observe(seconds)),
-      peers: this.peers,
+      peers,
       window: limits.syncWindow,
       now,
       logger: child('sync'),
@@ -208,7 +217,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const permissioned = params.producers !== undefined
     const pack = createProducer({
       // In a permissioned network a block names its producer by key (section 12).
-      name: () => (permissioned ? producerKey!.publicKey : this.address),
+      name: () => (permissioned ? producerKey!.publicKey : (config.advertise ?? peers.address)),
       mempool: this.mempool,
       maxTransactions: limits.maxBlockTransactions,
       maxBodyBytes: limits.maxBodyBytes,
@@ -224,9 +233,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
         await new Promise((resolve) => setTimeout(resolve, outOfTurnDelayMs))
       return sealBlock(block, producerKey!, params.genesisHash)
     }
-    this.gossip = new GossipEngine({
+    const gossip = new GossipEngine({
       store,
-      peers: this.peers,
+      peers,
       now,
       fetchTimeoutMs: limits.fetchTimeoutMs,
       maxFetches: limits.maxFetches,
@@ -239,55 +248,39 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       maxAnnouncesPerRound: limits.maxAnnouncesPerRound,
       maxOrphanCandidates: limits.maxOrphanCandidates,
       maxRefusedHashes: limits.maxRefusedHashes,
-      onOrphan: (peer) => this.sync.hint(peer),
+      onOrphan: (peer) => sync.hint(peer),
       // Production waits only on a claim sync has not refuted (issue 10 item 6): never on a lie.
-      produce: (context) => (this.producing && !this.behind() ? produce(context) : undefined),
+      produce: (context) => (this.producing && !sync.behind() ? produce(context) : undefined),
       fullBlockPeers: options.fullBlockPeers,
       logger: child('gossip'),
     })
     // Built in dependency order, the manager learns how to answer once both exist.
-    const sync = this.sync
-    this.peers.handle({ pull: (height) => sync.serve(height), ...this.gossip.handlers })
-    this.components = new Lifecycle(this.parts(options.release))
-    this.observe()
-  }
-
-  /**
-   * Started in this order, stopped in reverse. Sync stops after the peers:
-   * closing the connections is what ends its in-flight requests (stopped
-   * first, it would wait for their timeouts); gossip stops first so that
-   * nothing is produced or relayed while the node goes down.
-   */
-  private parts(release: () => void): Component[] {
-    const { store, sync, peers, gossip, addressBook: book } = this
-    return [
-      {
-        name: 'store',
-        start: async () => {},
-        stop: async () => {
-          await store.close()
-          release()
-        },
-      },
-      {
-        name: 'sync',
-        start: async () => {},
-        stop: async () => {
-          sync.stop()
-          await sync.idle().catch(() => {})
-        },
-      },
-      {
-        name: 'peers',
-        // The address book first: dialing from it starts with the peers.
-        start: async () => {
-          await book?.load()
-          await peers.start()
-        },
-        stop: () => peers.stop(),
-      },
-      { name: 'gossip', start: async () => gossip.start(), stop: async () => gossip.stop() },
+    peers.handle({ pull: (height) => sync.serve(height), ...gossip.handlers })
+    this.peers = peers
+    this.sync = sync
+    this.gossip = gossip
+    this.api = config.api === undefined ? undefined : new NodeApi(this, config.api)
+    /*
+     * Started in this order, stopped in reverse. The API binds before any
+     * peer connection (a port in use stops the node before it joins the
+     * network) and closes before the store. Sync stops after the peers:
+     * closing the connections is what ends its in-flight requests (stopped
+     * first, it would wait for their timeouts). Gossip stops first, so that
+     * nothing is produced or relayed while the node goes down.
+     */
+    const release = options.release
+    const parts: (Part | false)[] = [
+      ['data dir', { start: async () => {}, stop: async () => release() }],
+      ['store', store],
+      this.api !== undefined && ['api', this.api],
+      ['sync', sync],
+      // The address book loads first: dialing from it starts with the peers.
+      book !== undefined && ['address book', book],
+      ['peers', peers],
+      ['gossip', gossip],
     ]
+    this.components = new Lifecycle(parts.filter((part) => part !== false))
+    this.observe()
   }
 
   /** Opens the store (creating it for this genesis, or resuming from its head). */
@@ -328,12 +321,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     const transport =
       options.transport ??
       tcpTransport({
-        maxBodyBytes: config.limits.maxBodyBytes,
-        maxInboundConnections: config.limits.maxInbound + 16,
-        maxInboundPerHost: config.limits.maxInboundPerHost,
-        idleTimeoutMs: config.limits.idleTimeoutMs,
-        frameTimeoutMs: config.limits.frameTimeoutMs,
-        maxBufferedBytes: config.limits.maxBufferedBytes,
+        ...transportOptions(config.limits),
         logger: childLogger(options.logger, { component: 'transport' }),
       })
     const now =
@@ -347,11 +335,20 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     })
   }
 
+  /** Where the HTTP API listens (`host:port`), once started; undefined without `config.api`. */
+  get apiAddress(): string | undefined {
+    return this.api?.address
+  }
+
   /** Where peers reach us (our Status address). */
   get address(): string {
     return this.config.advertise ?? this.peers?.address ?? this.config.listen
   }
 
+  /**
+   * Starts every part in order (see the constructor). If one fails, those
+   * already started stop and a `StartFailedError` names the part.
+   */
   async start(): Promise<void> {
     await this.components.start()
     this.logger.info(
@@ -437,14 +434,6 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       else if (peer.inbound.size) peers.inbound++
     }
     return { height: this.store.height(), round: this.gossip.currentRound, peers, observers }
-  }
-
-  /**
-   * A peer's possible, not yet refuted claim of a longer chain: our
-   * candidate would be on a stale head. Sync decides (a lie never stops production).
-   */
-  private behind(): boolean {
-    return this.sync.behind()
   }
 
   private observe(): void {
@@ -542,6 +531,18 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       // The store closed during shutdown: nothing left to update.
     }
     return added
+  }
+}
+
+/** The transport limits of a node's config (the default TCP transport's, and the tests'). */
+export function transportOptions(limits: NodeLimits): TransportOptions {
+  return {
+    maxBodyBytes: limits.maxBodyBytes,
+    maxInboundConnections: limits.maxInbound + 16,
+    maxInboundPerHost: limits.maxInboundPerHost,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    frameTimeoutMs: limits.frameTimeoutMs,
+    maxBufferedBytes: limits.maxBufferedBytes,
   }
 }
 

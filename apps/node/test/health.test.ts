@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { tcpTransport } from '@chronos/transport'
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiAddress, ChronosNode, type NodeHealth, resolveConfig, startApi } from '../src/index.js'
+import { apiAddress, startApi } from '../src/api.js'
+import { ChronosNode, type NodeHealth, resolveConfig } from '../src/index.js'
 import { RawPeer } from './hostile/raw-peer.js'
 import {
   history,
@@ -167,7 +168,7 @@ describe('GET /health and GET /ready', () => {
   it('a late joiner becomes synced once it holds its peer chain: 200 on both', async () => {
     const roundMs = 100
     const genesis = makeGenesis(roundMs, Date.now() - 100 * roundMs)
-    const chain = history(genesis, 60, roundMs)
+    const chain = history(genesis, 60)
     const source = await serving({ genesis, preload: chain })
     const joiner = await serving({ genesis, peers: [source.node.address] })
     await until([joiner.node], () => joiner.node.store.height() === 60, 30_000, 'joiner at 60')

@@ -5,7 +5,7 @@ import { type Block, createBlock, roundOf, roundStart } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChronosNode } from '../src/index.js'
 import { RawPeer } from './hostile/raw-peer.js'
-import { history, makeGenesis, oneHead, rounds, startNode, until } from './network.js'
+import { history, makeGenesis, nextRound, oneHead, rounds, startNode, until } from './network.js'
 
 const running = new Set<ChronosNode>()
 const closers: (() => void)[] = []
@@ -30,16 +30,6 @@ const child = (parent: Block, timestamp: number, tag: string): Block =>
     transactions: [{ tag }],
   })
 
-/** The next round `node` starts: resolves with its number right after the previous one ended. */
-const nextRound = (node: ChronosNode) =>
-  new Promise<number>((resolve) => {
-    const done = () => {
-      node.gossip.off('empty', done).off('confirmed', done)
-      resolve(node.gossip.currentRound)
-    }
-    node.gossip.on('empty', done).on('confirmed', done)
-  })
-
 const confirmedIn = (node: ChronosNode, round: number) =>
   new Promise<string | undefined>((resolve) => {
     const onConfirmed = (block: Block, r: number) => r === round && finish(block.block_header.hash)
@@ -55,7 +45,7 @@ describe('catching up inside a round', () => {
   it('a node one block behind in two consecutive rounds confirms both rounds candidates', async () => {
     const roundMs = 1500
     const genesis = makeGenesis(roundMs, Date.now() - 10 * roundMs)
-    const base = history(genesis, 3, roundMs)
+    const base = history(genesis, 3)
     // A serves sync only: its chain is what the test appends; it runs no rounds of its own.
     const a = await start({ genesis, preload: base })
     a.gossip.stop()

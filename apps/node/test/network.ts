@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Block, compareChains, createBlock, createGenesis } from '@chronos/codec'
+import { type Block, compareChains, createGenesis, readNetworkParams } from '@chronos/codec'
+import { buildChain } from '@chronos/codec/testing'
 import {
   type Connection,
   type DialOptions,
@@ -20,21 +21,9 @@ export function makeGenesis(roundMs: number, startMs = Date.now()) {
   return createGenesis({ network: 'node-test', roundMs, timestamp: startMs })
 }
 
-/** `length` valid blocks on `parent`, one per round, all in the past (for preloaded stores). */
-export function history(genesis: Block, length: number, roundMs: number): Block[] {
-  const blocks: Block[] = []
-  let tip = genesis
-  for (let i = 1; i <= length; i++) {
-    tip = createBlock({
-      height: i,
-      prevHash: tip.block_header.hash,
-      timestamp: genesis.block_header.timestamp + i * roundMs + 1,
-      producer: 'history',
-      transactions: [{ i }],
-    })
-    blocks.push(tip)
-  }
-  return blocks
+/** `length` valid blocks on `genesis`, one per round, all in the past (for preloaded stores). */
+export function history(genesis: Block, length: number): Block[] {
+  return buildChain(genesis, length, { network: readNetworkParams(genesis), producer: 'history' })
 }
 
 /**
@@ -127,6 +116,16 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix))
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
 }
+
+/** The round `node` starts next: resolves with its number right after the previous one ended. */
+export const nextRound = (node: ChronosNode) =>
+  new Promise<number>((resolve) => {
+    const done = () => {
+      node.gossip.off('empty', done).off('confirmed', done)
+      resolve(node.gossip.currentRound)
+    }
+    node.gossip.on('empty', done).on('confirmed', done)
+  })
 
 /**
  * Resolves when `predicate` holds, re-checking after every head change and

@@ -5,7 +5,8 @@ import { request as httpRequest, type Server } from 'node:http'
 import { createServer } from 'node:net'
 import type { Block, Logger } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
-import { apiAddress, ChronosNode, type NodeConfigInput, startApi } from '../src/index.js'
+import { apiAddress, startApi } from '../src/api.js'
+import { ChronosNode, type NodeConfigInput } from '../src/index.js'
 import { makeGenesis, silent, tempDir } from './network.js'
 
 const running: ChronosNode[] = []

@@ -7,8 +7,10 @@ import {
   createGenesis,
   generateNodeKey,
   type NodeKey,
+  readNetworkParams,
   sealBlock,
 } from '@chronos/codec'
+import { buildChain } from '@chronos/codec/testing'
 import { PEER_CLOSE_REASONS } from '@chronos/peer'
 import { type Connection, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
@@ -163,22 +165,10 @@ describe('a permissioned network', () => {
       producers: [producer.publicKey],
     })
     const outsider = generateNodeKey()
-    const forged: Block[] = []
-    let tip = genesis
-    for (let i = 1; i <= 30; i++) {
-      tip = sealBlock(
-        createBlock({
-          height: i,
-          prevHash: tip.block_header.hash,
-          timestamp: genesis.block_header.timestamp + i * ROUND_MS + 1,
-          producer: outsider.publicKey,
-          transactions: [{ i }],
-        }),
-        outsider,
-        genesis.block_header.hash,
-      )
-      forged.push(tip)
-    }
+    const forged = buildChain(genesis, 30, {
+      network: readNetworkParams(genesis),
+      keyFor: () => outsider,
+    })
     // A hostile Server: claims the long chain and serves it.
     let serverAddress = ''
     const closes: string[] = []
@@ -190,7 +180,7 @@ describe('a permissioned network', () => {
             data: {
               timestamp: Date.now(),
               height: 30,
-              head: tip.block_header.hash,
+              head: forged.at(-1)!.block_header.hash,
               address: serverAddress,
               genesis: genesis.block_header.hash,
             },

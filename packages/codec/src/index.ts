@@ -70,6 +70,7 @@ export {
   isInTurn,
   type PriorityRules,
 } from './order.js'
+export { seededRandom } from './random.js'
 export {
   isRoundEnded,
   maxPossibleHeight,
@@ -79,3 +80,4 @@ export {
   roundStart,
 } from './rounds.js'
 export * from './schemas.js'
+export type { Service } from './service.js'

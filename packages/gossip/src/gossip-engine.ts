@@ -13,6 +13,7 @@ import {
   roundEnd,
   roundOf,
   roundStart,
+  type Service,
   silentLogger,
 } from '@chronos/codec'
 import {
@@ -183,7 +184,7 @@ interface Arrival {
  * confirms it when the round ends. The round itself is one value moved by
  * the pure machine in round.ts; this class does the I/O around it.
  */
-export class GossipEngine extends EventEmitter<GossipEvents> {
+export class GossipEngine extends EventEmitter<GossipEvents> implements Service {
   readonly handlers: GossipHandlers
   private readonly store: ChainStore
   private readonly peers: PeerManager
@@ -277,14 +278,14 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
   }
 
   /** Starts the round clock: from now on rounds end, confirm and (if producing) produce. */
-  start(): void {
+  async start(): Promise<void> {
     this.stopped = false
     this.phase = { kind: 'open', round: openRound(roundOf(this.now(), this.store.params)) }
     this.unsubscribeHead = this.store.onHead(({ head }) => this.headMoved(head))
     this.armTimer()
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
     this.unsubscribeHead?.()
@@ -469,6 +470,9 @@ export class GossipEngine extends EventEmitter<GossipEvents> {
       return new Promise((resolve) => this.declined.push(() => resolve('known')))
     }
     if (await this.store.has(hash)) return 'known'
+    // The block may have come while the store was read: asking for it now would fetch it
+    // again, and open a fetch for a block we hold (its deadline would ask the next announcer).
+    if (this.seen(hash)) return 'known'
     this.emit('announced', hash, { from: source })
     if (!from) return 'wanted'
     return this.fetches.announce(hash, from.id)

@@ -1,4 +1,4 @@
-import { createBlock } from '@chronos/codec'
+import { createBlock, seededRandom } from '@chronos/codec'
 import { describe, expect, it } from 'vitest'
 import { AnnounceBudget } from '../src/announce-budget.js'
 import { OrphanPool } from '../src/orphan-pool.js'
@@ -14,11 +14,7 @@ describe('chooseFirst (partial Fisher-Yates)', () => {
   it('chooses each item first equally often (uniform within 3 %)', () => {
     const n = 5
     const counts = new Array(n).fill(0)
-    let seed = 7
-    const random = () => {
-      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
-      return seed / 2 ** 31
-    }
+    const random = seededRandom(7)
     const trials = 50_000
     for (let t = 0; t < trials; t++) counts[chooseFirst([0, 1, 2, 3, 4], 1, random)[0]!]++
     for (const count of counts) expect(Math.abs(count / trials - 1 / n)).toBeLessThan(0.03)

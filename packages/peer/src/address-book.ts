@@ -6,7 +6,7 @@
  * forgotten, and every change is written through to optional storage so a
  * restarted node finds peers again.
  */
-import type { PeerEntry } from '@chronos/codec'
+import type { PeerEntry, Service } from '@chronos/codec'
 
 export interface AddressBookLimits {
   /** Entries held. Default 1,024. */
@@ -46,7 +46,7 @@ export interface BookEntry {
 
 export type BookEvent = 'learned' | 'dialed' | 'verified' | 'forgotten'
 
-export class AddressBook {
+export class AddressBook implements Service {
   private readonly entries = new Map<string, BookEntry>()
   private readonly perSource = new Map<string, number>()
   readonly limits: AddressBookLimits
@@ -69,6 +69,14 @@ export class AddressBook {
   get sources(): number {
     return this.perSource.size
   }
+
+  /** As a `Service`: loads what storage kept, so dialing from it starts with the peers. */
+  start(): Promise<void> {
+    return this.load()
+  }
+
+  /** Every change is written as it happens: nothing to flush. */
+  async stop(): Promise<void> {}
 
   /** Reads what storage kept; records that do not parse are dropped. */
   async load(): Promise<void> {

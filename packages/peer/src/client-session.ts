@@ -15,7 +15,7 @@ import {
   PEER_CLOSE_REASONS as R,
   TooManyPendingError,
 } from './errors.js'
-import { checkBlock, checkStatus, type SessionContext } from './session-context.js'
+import { checkBlock, checkStatus, refuse, type SessionContext } from './session-context.js'
 
 /** What the Server answered to NEW_BLOCK_HASH. */
 export type AnnounceAnswer = 'known' | 'wanted'
@@ -94,7 +94,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const limit = this.context.limits.handshakeTimeoutMs
     const timer = setTimeout(
       () =>
-        this.fail(
+        refuse(
+          this.connection,
           R.HANDSHAKE_TIMEOUT,
           `handshake with ${this.connection.remoteAddress} not complete within ${limit} ms`,
         ),
@@ -160,7 +161,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   private refuse(reason: string, problem: string): never {
-    this.fail(reason, problem)
+    refuse(this.connection, reason, problem)
     throw new PeerProtocolError(reason as never, problem)
   }
 
@@ -256,12 +257,16 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
       case 'NEW_BLOCK':
       case 'NEW_BLOCK_HASH':
       case 'GET_PEERS': {
-        this.fail(R.WRONG_ROLE, `a Server sent ${message.code}, which only a Client sends`)
+        refuse(
+          this.connection,
+          R.WRONG_ROLE,
+          `a Server sent ${message.code}, which only a Client sends`,
+        )
         return
       }
     }
     if (!expected) {
-      this.fail(R.UNEXPECTED_ANSWER, `${message.code} with no request waiting`)
+      refuse(this.connection, R.UNEXPECTED_ANSWER, `${message.code} with no request waiting`)
       return
     }
     switch (message.code) {
@@ -272,12 +277,16 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         }
         const problem = checkStatus(message.data, this.context)
         if (problem) {
-          this.fail(problem.reason, problem.message)
+          refuse(this.connection, problem.reason, problem.message)
           return
         }
         const proven = this.provenKey
         if (proven !== undefined && message.data.key !== undefined && message.data.key !== proven) {
-          this.fail(R.BAD_PROOF, `status names key ${message.data.key}, not the proven ${proven}`)
+          refuse(
+            this.connection,
+            R.BAD_PROOF,
+            `status names key ${message.data.key}, not the proven ${proven}`,
+          )
           return
         }
         this.remoteStatus = message.data
@@ -296,12 +305,13 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         if (block) {
           const check = checkBlock(block, this.context)
           if (!check.ok) {
-            this.fail(R.MALFORMED_BLOCK, `${check.reason}: ${check.message}`)
+            refuse(this.connection, R.MALFORMED_BLOCK, `${check.reason}: ${check.message}`)
             return
           }
           block = check.block
           if (block.block_header.height !== expected.height) {
-            this.fail(
+            refuse(
+              this.connection,
               R.UNEXPECTED_ANSWER,
               `PUSH_BLOCK for height ${block.block_header.height} answered PULL_BLOCK ${expected.height}`,
             )
@@ -319,7 +329,8 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
           return
         }
         if (message.data !== expected.hash) {
-          this.fail(
+          refuse(
+            this.connection,
             R.UNEXPECTED_ANSWER,
             `${message.code} ${message.data} answered NEW_BLOCK_HASH ${expected.hash}`,
           )
@@ -342,7 +353,11 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
   }
 
   private mismatch(expected: Pending, got: string): void {
-    this.fail(R.UNEXPECTED_ANSWER, `${got} arrived while the oldest request is ${expected.code}`)
+    refuse(
+      this.connection,
+      R.UNEXPECTED_ANSWER,
+      `${got} arrived while the oldest request is ${expected.code}`,
+    )
   }
 
   private shift(): void {
@@ -365,13 +380,9 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
     const limit = this.context.limits.requestTimeoutMs
     const left = Math.max(0, oldest.sentAt + limit - performance.now())
     this.timer = setTimeout(
-      () => this.fail(R.REQUEST_TIMEOUT, `${oldest.code} unanswered for ${limit} ms`),
+      () => refuse(this.connection, R.REQUEST_TIMEOUT, `${oldest.code} unanswered for ${limit} ms`),
       left,
     )
-  }
-
-  private fail(reason: string, problem: string): void {
-    this.connection.close(reason, new PeerProtocolError(reason as never, problem))
   }
 
   private closedWith(info: CloseInfo): void {

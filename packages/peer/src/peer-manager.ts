@@ -8,6 +8,7 @@ import {
   type NodeKey,
   type PeerEntry,
   parseAddress,
+  type Service,
   type Status,
   silentLogger,
 } from '@chronos/codec'
@@ -182,7 +183,7 @@ const MAX_SLOT_HOLDERS = 1_024
  * status beat, refuses identities that keep breaking the protocol, and
  * gives an outbound slot to a newcomer over a peer that delivers nothing.
  */
-export class PeerManager extends EventEmitter<PeerManagerEvents> {
+export class PeerManager extends EventEmitter<PeerManagerEvents> implements Service {
   readonly limits: PeerLimits
   private readonly logger: Logger
   private readonly now: () => number

@@ -11,8 +11,8 @@ import {
 } from '@chronos/codec'
 import type { CloseInfo, Connection } from '@chronos/transport'
 import type { AnnounceAnswer } from './client-session.js'
-import { PeerProtocolError, PEER_CLOSE_REASONS as R } from './errors.js'
-import { checkBlock, checkStatus, type SessionContext } from './session-context.js'
+import { PEER_CLOSE_REASONS as R } from './errors.js'
+import { checkBlock, checkStatus, refuse, type SessionContext } from './session-context.js'
 
 /** What gossip says of a block after its header hash alone was checked. */
 export type BlockScreen = 'accept' | 'ignore'
@@ -106,7 +106,11 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
     const limit = context.limits.handshakeTimeoutMs
     const timer = setTimeout(() => {
       if (this.handshake.state !== 'identified')
-        this.fail(R.HANDSHAKE_TIMEOUT, `handshake not complete within ${limit} ms of connecting`)
+        refuse(
+          this.connection,
+          R.HANDSHAKE_TIMEOUT,
+          `handshake not complete within ${limit} ms of connecting`,
+        )
     }, limit)
     void connection.closed.then(() => clearTimeout(timer))
   }
@@ -151,11 +155,11 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   private handle(message: Message): void {
     if (this.closed || this.connection.status !== 'open') return
     if (this.handshake.state === 'awaiting-status' && message.code !== 'SHAKEHAND') {
-      this.fail(R.REQUEST_BEFORE_SHAKEHAND, `${message.code} before SHAKEHAND`)
+      refuse(this.connection, R.REQUEST_BEFORE_SHAKEHAND, `${message.code} before SHAKEHAND`)
       return
     }
     if (this.handshake.state === 'awaiting-proof' && message.code !== 'SHAKEHAND') {
-      this.fail(R.BAD_PROOF, `${message.code} before the Client proved its key`)
+      refuse(this.connection, R.BAD_PROOF, `${message.code} before the Client proved its key`)
       return
     }
     switch (message.code) {
@@ -182,7 +186,8 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
       case 'NEW_BLOCK': {
         const block = message.data
         if (!verifyHeaderHash(block.block_header)) {
-          this.fail(
+          refuse(
+            this.connection,
             R.MALFORMED_BLOCK,
             `header hash of block ${block.block_header.hash} does not recompute`,
           )
@@ -191,7 +196,7 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
         if (this.handlers.screenBlock?.(block.block_header, this) === 'ignore') return
         const check = checkBlock(block, this.context)
         if (!check.ok) {
-          this.fail(R.MALFORMED_BLOCK, `${check.reason}: ${check.message}`)
+          refuse(this.connection, R.MALFORMED_BLOCK, `${check.reason}: ${check.message}`)
           return
         }
         this.handlers.newBlock(check.block, this)
@@ -200,14 +205,22 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
       case 'GET_PEERS': {
         const serve = this.context.peerExchange
         if (!serve) {
-          this.fail(R.NOT_OFFERED, 'GET_PEERS, but we did not offer the feature "peers"')
+          refuse(
+            this.connection,
+            R.NOT_OFFERED,
+            'GET_PEERS, but we did not offer the feature "peers"',
+          )
           return
         }
         this.answer({ code: 'PEERS', data: serve(this) })
         return
       }
       default:
-        this.fail(R.WRONG_ROLE, `a Client sent ${message.code}, which only a Server sends`)
+        refuse(
+          this.connection,
+          R.WRONG_ROLE,
+          `a Client sent ${message.code}, which only a Server sends`,
+        )
         return
     }
   }
@@ -215,7 +228,7 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   private shakehand(status: Status): void {
     const problem = checkStatus(status, this.context)
     if (problem) {
-      this.fail(problem.reason, problem.message)
+      refuse(this.connection, problem.reason, problem.message)
       return
     }
     const handshake = this.handshake
@@ -251,7 +264,11 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
           return
         }
         if (this.context.requireIdentity) {
-          this.fail(R.IDENTITY_REQUIRED, 'the Client proves no node key and we require one')
+          refuse(
+            this.connection,
+            R.IDENTITY_REQUIRED,
+            'the Client proves no node key and we require one',
+          )
           return
         }
         this.identify(status, undefined)
@@ -259,7 +276,8 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
       }
       case 'awaiting-proof': {
         if (status.key !== handshake.clientKey) {
-          this.fail(
+          refuse(
+            this.connection,
             R.BAD_PROOF,
             `second SHAKEHAND names key ${status.key}, not ${handshake.clientKey}`,
           )
@@ -269,7 +287,11 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
           status.proof === undefined ||
           !verifySignature(status.key, handshake.transcript, status.proof)
         ) {
-          this.fail(R.BAD_PROOF, `the Client's proof of key ${status.key} does not verify`)
+          refuse(
+            this.connection,
+            R.BAD_PROOF,
+            `the Client's proof of key ${status.key} does not verify`,
+          )
           return
         }
         this.remoteStatus = status
@@ -282,7 +304,8 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
           status.key !== undefined &&
           status.key !== handshake.key
         ) {
-          this.fail(
+          refuse(
+            this.connection,
             R.BAD_PROOF,
             `status beat names key ${status.key}, not the proven ${handshake.key}`,
           )
@@ -406,7 +429,8 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
     this.pauseReading()
     const limit = this.context.limits.writeStallTimeoutMs
     this.stallTimer ??= setTimeout(
-      () => this.fail(R.SLOW_READER, `the Client took nothing we sent for ${limit} ms`),
+      () =>
+        refuse(this.connection, R.SLOW_READER, `the Client took nothing we sent for ${limit} ms`),
       limit,
     )
     this.stallTimer.unref?.()
@@ -416,9 +440,5 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
     if (this.readingPaused) return
     this.readingPaused = true
     this.connection.pause()
-  }
-
-  private fail(reason: string, problem: string): void {
-    this.connection.close(reason, new PeerProtocolError(reason as never, problem))
   }
 }

@@ -11,7 +11,8 @@ import {
   verifyBlockHashes,
   type WellFormedCheck,
 } from '@chronos/codec'
-import { PEER_CLOSE_REASONS as R } from './errors.js'
+import type { Connection } from '@chronos/transport'
+import { PeerProtocolError, PEER_CLOSE_REASONS as R } from './errors.js'
 import type { ServerSession } from './server-session.js'
 
 /** What a session needs from the node around it. */
@@ -126,3 +127,11 @@ export function checkBlock(block: Block, context: SessionContext): WellFormedChe
 }
 
 export type { MalformedReason }
+
+/**
+ * How either session refuses its peer: closes the connection with `reason`
+ * (a `PEER_CLOSE_REASONS` value) and a `PeerProtocolError` saying what was wrong.
+ */
+export function refuse(connection: Connection, reason: string, problem: string): void {
+  connection.close(reason, new PeerProtocolError(reason as never, problem))
+}

@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events'
 import type { ChainStore } from '@chronos/chain-store'
-import { type Block, type BlockHeader, type Logger, silentLogger } from '@chronos/codec'
+import {
+  type Block,
+  type BlockHeader,
+  type Logger,
+  type Service,
+  silentLogger,
+} from '@chronos/codec'
 import { PEER_CLOSE_REASONS, type Peer, type PeerManager } from '@chronos/peer'
 import { findCommonAncestor } from './ancestor.js'
 import { SyncError } from './errors.js'
@@ -94,7 +100,7 @@ const claimOf = (peer: Peer): Claim | undefined =>
  * downloaded chain is better by the codec's fork choice, re-fetches and
  * penalties.
  */
-export class SyncEngine extends EventEmitter<SyncEvents> {
+export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
   private readonly store: ChainStore
   private readonly peers: PeerManager
   private readonly window: number
@@ -178,10 +184,18 @@ export class SyncEngine extends EventEmitter<SyncEvents> {
     while (this.running) await this.running
   }
 
-  stop(): void {
+  /** Sync is driven by the peers' events from construction on: nothing to acquire. */
+  async start(): Promise<void> {}
+
+  /**
+   * Stops choosing and downloading, and resolves once the download under
+   * way has settled (its requests end when the peers' connections close).
+   */
+  async stop(): Promise<void> {
     this.stopped = true
     clearTimeout(this.wakeTimer)
     this.current?.download.stop()
+    await this.idle().catch(() => {})
   }
 
   private schedule(): void {

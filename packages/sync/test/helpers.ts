@@ -1,15 +1,6 @@
 import { type ChainStore, openChainStore } from '@chronos/chain-store'
-import {
-  type Block,
-  createBlock,
-  createGenesis,
-  type NetworkParams,
-  type NodeKey,
-  readNetworkParams,
-  roundOf,
-  roundStart,
-  sealBlock,
-} from '@chronos/codec'
+import { type Block, createGenesis, type NodeKey, readNetworkParams } from '@chronos/codec'
+import { chainBuilder } from '@chronos/codec/testing'
 import { PeerManager, type ServerHandlers } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
@@ -23,51 +14,16 @@ export const genesis = createGenesis({
 })
 export const params = readNetworkParams(genesis)
 
-export interface ChainOptions {
-  /** Makes a different fork from the same parent. Default 'a'. */
-  tag?: string
-  /** Default `producer-<tag>`. */
-  producer?: string
-  /** Transactions per block. Default 2. */
-  transactions?: number
-  /** Rounds from one block to the next. Default 1. */
-  step?: number
-  /** The network whose rounds the timestamps follow (and seals name). Default this file's genesis. */
-  network?: NetworkParams
-  /** Permissioned networks: the key that produces and seals the block of a round. */
-  keyFor?: (round: number) => NodeKey
-}
-
 /**
- * The block after `parent`, `step` rounds later (5 ms into its round): the
- * one builder of sync's tests and benchmark.
+ * The one builder of sync's tests and benchmark: blocks 5 ms into their
+ * round, two transactions each, on this file's network unless `network`
+ * names another (`tag` makes forks, `keyFor` seals, `step` skips rounds).
  */
-export function nextBlock(parent: Block, options: ChainOptions = {}): Block {
-  const network = options.network ?? params
-  const tag = options.tag ?? 'a'
-  const height = parent.block_header.height + 1
-  const round = roundOf(parent.block_header.timestamp, network) + (options.step ?? 1)
-  const key = options.keyFor?.(round)
-  const block = createBlock({
-    height,
-    prevHash: parent.block_header.hash,
-    timestamp: roundStart(round, network) + 5,
-    producer: key?.publicKey ?? options.producer ?? `producer-${tag}`,
-    transactions: Array.from({ length: options.transactions ?? 2 }, (_, n) => ({ tag, height, n })),
-  })
-  return key ? sealBlock(block, key, network.genesisHash) : block
-}
-
-/** `length` blocks on `parent`, one round apart unless `step` says otherwise. */
-export function buildChain(parent: Block, length: number, options: ChainOptions = {}): Block[] {
-  const out: Block[] = []
-  let tip = parent
-  for (let i = 0; i < length; i++) {
-    tip = nextBlock(tip, options)
-    out.push(tip)
-  }
-  return out
-}
+export const { nextBlock, buildChain } = chainBuilder({
+  network: params,
+  offsetMs: 5,
+  transactions: 2,
+})
 
 export async function memoryStore(
   blocks: readonly Block[] = [],

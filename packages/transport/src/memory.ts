@@ -12,6 +12,7 @@ import {
   FrameTooLargeError,
   type Message,
   parseAddress,
+  seededRandom,
 } from '@chronos/codec'
 import { AbstractConnection } from './abstract-connection.js'
 import { attemptDial } from './dial-attempt.js'
@@ -77,18 +78,6 @@ export interface Transmission {
 }
 
 const utf8Length = (text: string) => Buffer.byteLength(text)
-
-/** mulberry32: small, fast, good enough for simulation. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 type Delivery = { at: number; body: string; size: number } | { at: number; close: true }
 
@@ -401,14 +390,14 @@ export class MemoryNetwork {
     inbound.peer = outbound
     outbound.outgoing = new Channel(
       conditions,
-      generator(this.seed * 7919 + ++this.channels),
+      seededRandom(this.seed * 7919 + ++this.channels),
       (b, s) => inbound.arrive(b, s),
       () => inbound.hangUp(),
       this.tracer(fromAddress, address),
     )
     inbound.outgoing = new Channel(
       conditions,
-      generator(this.seed * 7919 + ++this.channels),
+      seededRandom(this.seed * 7919 + ++this.channels),
       (b, s) => outbound.arrive(b, s),
       () => outbound.hangUp(),
       this.tracer(address, fromAddress),

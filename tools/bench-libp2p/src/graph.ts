@@ -2,6 +2,8 @@
 // `degree` neighbours (a random regular graph, redrawn until connected), from a seeded generator so both stacks
 // and every run see the same edges.
 
+import { seededRandom } from '@chronos/codec'
+
 export interface Graph {
   nodes: number
   /** Undirected edges [a, b] with a < b; the lower index dials. */
@@ -9,17 +11,7 @@ export interface Graph {
   neighbours: Set<number>[]
 }
 
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    // mulberry32
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
+export { seededRandom }
 
 export function randomRegularGraph(nodes: number, degree: number, seed: number): Graph {
   if ((nodes * degree) % 2 !== 0 || degree >= nodes)

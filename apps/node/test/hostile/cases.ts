@@ -3,7 +3,8 @@
 // (close with a stable reason code, or drop the message and stay open).
 // Outcomes are read from typed close reasons and gossip events, never log text.
 import { randomBytes } from 'node:crypto'
-import { type Block, createBlock, createGenesis } from '@chronos/codec'
+import { type Block, createBlock, createGenesis, roundStart } from '@chronos/codec'
+import { nextRound } from '../network.js'
 import type { HostileContext } from './harness.js'
 import { closeCode } from './observed-transport.js'
 import { frameOf, jsonFrame, type RawPeer } from './raw-peer.js'
@@ -140,11 +141,11 @@ export const randomHash = () => {
 }
 
 /** A well-formed block `ahead` heights above the head, on a parent nobody has. */
-function orphan(ctx: HostileContext, ahead: number, tag: string) {
+function orphan(ctx: HostileContext, ahead: number, tag: string, timestamp = Date.now()) {
   return createBlock({
     height: ctx.node.store.height() + ahead,
     prevHash: randomHash(),
-    timestamp: Date.now(),
+    timestamp,
     producer: `hostile-${tag}`,
     transactions: [{ tag }],
   })
@@ -335,7 +336,11 @@ export const hostileCases: HostileCase[] = [
     async run(ctx) {
       const peer = await ctx.open({ handshake: true })
       const height = ctx.node.store.height()
-      const blocks = Array.from({ length: 500 }, (_, i) => orphan(ctx, 2, `flood-${i}`))
+      // All 500 of one round, sent as it begins: stamped with the wall clock as they were built,
+      // a round boundary while building or sending made the last one LATE under load.
+      const round = await nextRound(ctx.node)
+      const stamp = roundStart(round, ctx.node.store.params) + 1
+      const blocks = Array.from({ length: 500 }, (_, i) => orphan(ctx, 2, `flood-${i}`, stamp))
       const last = blockOutcome(ctx, blocks.at(-1)!.block_header.hash)
       for (const block of blocks) peer.send({ code: 'NEW_BLOCK', data: block })
       const outcome = await last

@@ -4,6 +4,7 @@ import type { Block } from '@chronos/codec'
 import { BufferBudget, type CloseInfo, tcpTransport } from '@chronos/transport'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../../src/index.js'
+import { transportOptions } from '../../src/node.js'
 import { tempDir } from '../network.js'
 import { ObservedTransport } from './observed-transport.js'
 import { RawPeer } from './raw-peer.js'
@@ -66,14 +67,8 @@ export async function hostileNode(options: HostileNodeOptions): Promise<HostileN
   )
   const budget = new BufferBudget(config.limits.maxBufferedBytes)
   const transport = new ObservedTransport(
-    tcpTransport({
-      maxBodyBytes: config.limits.maxBodyBytes,
-      maxInboundConnections: config.limits.maxInbound + 16,
-      maxInboundPerHost: config.limits.maxInboundPerHost,
-      idleTimeoutMs: config.limits.idleTimeoutMs,
-      frameTimeoutMs: config.limits.frameTimeoutMs,
-      bufferBudget: budget,
-    }),
+    // The node's own transport options; the budget is shared with the harness, so it wins.
+    tcpTransport({ ...transportOptions(config.limits), bufferBudget: budget }),
   )
   const node = await ChronosNode.open({
     config,

@@ -16,7 +16,7 @@ import { installRejectionGuard, unhandledRejections } from './rejection-guard.js
 installRejectionGuard()
 const ROUND_MS = 1000
 const genesis = makeGenesis(ROUND_MS, Date.now() - 40 * ROUND_MS)
-const chain: Block[] = history(genesis, 20, ROUND_MS)
+const chain: Block[] = history(genesis, 20)
 let hostile: HostileNode
 let prober: HonestProber
 const table: {

@@ -14,8 +14,9 @@ import {
   roundOf,
   roundStart,
 } from '@chronos/codec'
-import { apiAddress, type ChronosNode, startApi } from '../../src/index.js'
-import { makeGenesis, type startNode } from '../network.js'
+import { apiAddress, startApi } from '../../src/api.js'
+import type { ChronosNode } from '../../src/index.js'
+import { makeGenesis, nextRound, type startNode } from '../network.js'
 import { closeOutcome, randomHash, sendMany, stillAnswers } from './cases.js'
 import type { HostileNode, HostileNodeOptions } from './harness.js'
 import { closeCode } from './observed-transport.js'
@@ -70,16 +71,6 @@ const heapAfterGc = () => {
   return process.memoryUsage().heapUsed
 }
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(2)} MiB`
-
-/** The round `node` is in, right after its previous round ended. */
-const nextRound = (node: ChronosNode) =>
-  new Promise<number>((resolve) => {
-    const done = () => {
-      node.gossip.off('empty', done).off('confirmed', done)
-      resolve(node.gossip.currentRound)
-    }
-    node.gossip.on('empty', done).on('confirmed', done)
-  })
 
 /** Counts `node`'s rounds for `count` round ends: how many confirmed a block. */
 function roundsConfirmed(

@@ -53,7 +53,7 @@ function env(): Env {
       const node = await hostileNode({
         ...options,
         genesis,
-        preload: history(genesis, options.preload ?? 0, roundMs),
+        preload: history(genesis, options.preload ?? 0),
       })
       cleanups.push(() => node.stop())
       return node

@@ -2,23 +2,13 @@
 // replayed exactly by the same seed. Faults never overlap in kind on one
 // node, and the last rounds are left quiet so the network can settle.
 
+import { seededRandom } from '@chronos/codec'
+
 export type Fault =
   | { round: number; kind: 'kill'; node: number; downRounds: number }
   | { round: number; kind: 'partition'; groups: [number[], number[]]; rounds: number }
   | { round: number; kind: 'skew'; node: number; offsetMs: number; rounds: number }
   | { round: number; kind: 'hostile'; node: number; attack: string }
-
-/** mulberry32: small and seedable. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 export interface ScheduleOptions {
   seed: number
@@ -51,7 +41,7 @@ export interface ScheduleOptions {
  * a drawn order before any repeats (so a 2-minute run has them all).
  */
 export function drawSchedule(options: ScheduleOptions): Fault[] {
-  const next = random(options.seed)
+  const next = seededRandom(options.seed)
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
   const faults: Fault[] = []
   const busyUntil = new Map<string, number>() // what -> round it is free again
