@@ -20,7 +20,7 @@ import {
   readNetworkParams,
   verifySeal,
 } from '@chronos/codec'
-import { readKeyFile } from '../../src/index.js'
+import { readKeyFile } from '../../src/node-key.js'
 import { run } from '../cli-process.js'
 import { tempDir } from '../network.js'
 import { type Attack, type LiveTarget, soakAttacks } from './attacks.js'
