@@ -521,7 +521,13 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
           let seen = node.seen.get(hash)
           if (!seen) {
             const block = await getJson(`${node.api}/blocks/${hash}`).catch(() => undefined)
-            if (!block) break // reorged away meanwhile: fewer blocks this round
+            if (!block) {
+              // Killed mid-walk (its lane runs beside the look) or reorged away meanwhile: a
+              // partial view would read as a chain lacking blocks. Not looked at this round.
+              view.alive = false
+              view.blocks.clear()
+              break
+            }
             seen = blockSeen(block as never, rules)
             node.remember(hash, seen)
           }
