@@ -4,6 +4,7 @@
  * decides what a failure costs the peer. This is the one place where
  * "well-formed" is decided; sessions, gossip, sync and the store call it.
  */
+import { acceptBlock } from './block-shape.js'
 import { DEFAULT_MAX_BODY_BYTES, MAX_CLOCK_AHEAD_MS } from './constants.js'
 import { CodecError } from './errors.js'
 import type { NetworkParams } from './genesis.js'
@@ -168,6 +169,9 @@ function notCanonicalizable(error: unknown): WellFormedCheck {
  * exactly; with `rules`, also the 1.1 size and seal rules of that network.
  */
 export function checkWellFormed(value: unknown, rules?: BlockRules): WellFormedCheck {
+  const accepted = acceptBlock(value)
+  if (accepted !== undefined)
+    return rules ? verifyBlock(accepted, rules) : verifyBlockHashes(accepted)
   const parsed = blockSchema.safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]

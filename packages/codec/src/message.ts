@@ -4,18 +4,13 @@
  * and reports the first failure as a typed CodecError.
  */
 import type { z } from 'zod'
+import { acceptBlock } from './block-shape.js'
 import type { MessageCode } from './constants.js'
 import { checkNestingDepth } from './depth.js'
-import {
-  InvalidDataError,
-  InvalidJsonError,
-  InvalidUtf8Error,
-  NotAnObjectError,
-  UnknownCodeError,
-} from './errors.js'
+import { InvalidDataError, InvalidJsonError, NotAnObjectError, UnknownCodeError } from './errors.js'
 import { dataSchemas, type Message } from './schema.js'
+import { decodeUtf8 } from './utf8.js'
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const hasOwn = Object.prototype.hasOwnProperty
 
 /** Renders a zod issue path the way a reader of the message would write it: `data.block_header.height`. */
@@ -48,6 +43,12 @@ export function messageFromJson(value: unknown): Message {
   if (typeof code !== 'string' || !hasOwn.call(dataSchemas, code)) {
     throw new UnknownCodeError(code)
   }
+  // The messages that carry blocks, where validation costs: a valid block is
+  // recognised without zod; anything else goes to the schema, which words the error.
+  if (code === 'NEW_BLOCK' || (code === 'PUSH_BLOCK' && envelope.data !== null)) {
+    const block = acceptBlock(envelope.data)
+    if (block !== undefined) return { code, data: block }
+  }
   const schema = dataSchemas[code as MessageCode]
   const parsed = schema.safeParse(envelope.data)
   if (!parsed.success) {
@@ -59,17 +60,9 @@ export function messageFromJson(value: unknown): Message {
 
 /** Decodes one body (bytes from a frame, or the text of a WebSocket message). */
 export function decodeMessage(body: Uint8Array | string): Message {
-  let text: string
-  if (typeof body === 'string') {
-    text = body
-  } else {
-    try {
-      text = utf8.decode(body)
-    } catch {
-      throw new InvalidUtf8Error()
-    }
-  }
-  checkNestingDepth(text)
+  const text = typeof body === 'string' ? body : decodeUtf8(body)
+  // Bytes scan faster than their UTF-16 text, and nest alike once valid UTF-8.
+  checkNestingDepth(body)
   let value: unknown
   try {
     value = JSON.parse(text)

@@ -23,7 +23,8 @@ function charCount(value: string, cap = MAX_NAME_CHARS): number {
   return count
 }
 
-const nameLength = (value: string) => {
+/** Addresses and producer names: 1..255 characters. */
+export const nameLength = (value: string) => {
   const n = charCount(value)
   return n >= 1 && n <= MAX_NAME_CHARS
 }
@@ -31,8 +32,11 @@ const nameLength = (value: string) => {
 /** An integer in [0, 2^53 - 1]; `1.0` parses to 1 and is accepted, `1.5`, `-1`, `"1"`, `1e300` are not. */
 export const uintSchema = z.number().int().min(0).max(MAX_UINT)
 
+/** A hash or key as text: exactly 64 lowercase hexadecimal characters. */
+export const LOWER_HEX_64 = /^[0-9a-f]{64}$/
+
 /** Exactly 64 lowercase hexadecimal characters. */
-export const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters')
+export const hashSchema = z.string().regex(LOWER_HEX_64, 'expected 64 lowercase hex characters')
 
 /** `host:port`, IPv6 hosts in brackets, 1..255 characters, port 0..65535. */
 export const addressSchema = z
@@ -93,7 +97,7 @@ export type JsonValue =
 /** A transaction is any JSON object; the protocol does not interpret it. */
 export type Transaction = { [key: string]: JsonValue }
 
-function isJsonObject(value: unknown): value is Transaction {
+export function isJsonObject(value: unknown): value is Transaction {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 

@@ -9,6 +9,7 @@ import { ChronosNode, resolveConfig } from '@chronos/node'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import type { Graph } from './graph.js'
+import { bytesWritten } from './socket-bytes.js'
 
 const silent = pino({ level: 'silent' })
 
@@ -18,10 +19,27 @@ export interface Delivery {
   dropped?: Record<string, number>
   /** Full-block copies received across all nodes (first copies included). */
   copies: number
+  /** Hash announcements (Chronos NEW_BLOCK_HASH; gossipsub IHAVE entries) sent across all nodes. */
+  announcements: number
+  /** Bytes the stack's sockets wrote over the block's window (Chronos: the rest of its round). */
+  windowBytes: number
+  /** How long that window was, ms. */
+  windowMs: number
+  /**
+   * CPU time this stack's process spent from injection until the last node
+   * had the block (NaN if one never did), and over the whole window: on a
+   * machine shared by many, wall time is mostly the scheduler's share.
+   */
+  cpuMsToAll: number
+  cpuMsWindow: number
+  /** Connections the stack held when the block was injected (2 per edge when all are up). */
+  connections: number
 }
 
 export interface ChronosNet {
   ports: Set<number>
+  /** Ready peers per node. */
+  readyPeers(): number[]
   /**
    * Builds the block `producer` will inject `roundsAhead` rounds from now
    * (on the current head); `run` waits for that round, injects it as the
@@ -50,6 +68,8 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
         genesis: '(memory)',
         listen: address(i),
         peers: dials,
+        // The graph is the experiment: no dials to addresses learned by peer exchange.
+        peerExchange: false,
         limits: { idleTimeoutMs: 0, statusIntervalMs: 2000 },
       },
     )
@@ -63,18 +83,20 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
     )
   }
   let copies = 0
+  let announcements = 0
   const dropped = new Map<string, number>()
   let seen: Map<number, number> | undefined
   let current: string | undefined
   let injectedAt = 0
   let onSeen = () => {}
   nodes.forEach((node, i) => {
-    const handlers = node.gossip.handlers
-    const newBlock = handlers.newBlock
-    handlers.newBlock = (block, session) => {
-      if (block.block_header.hash === current) copies++
-      newBlock(block, session)
-    }
+    // Every full copy put on a connection is one a peer receives (duplicates included): pushed
+    // whole to sqrt(m) peers, or sent after an announcement was answered "wanted".
+    node.gossip.on('sent', ({ hash, kind }) => {
+      if (hash !== current) return
+      if (kind === 'block') copies++
+      else announcements++
+    })
     node.gossip.on('dropped', (block, { reason }) => {
       if (block.block_header.hash === current) dropped.set(reason, (dropped.get(reason) ?? 0) + 1)
     })
@@ -86,29 +108,35 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
   })
   const clock = nodes[0]!.store.params
   for (const node of nodes) await node.start()
+  const readyCounts = () => nodes.map((n) => n.peers.readyPeers().length)
   await until(
     () => nodes.every((n, i) => n.peers.readyPeers().length >= graph.neighbours[i]!.size),
     nodes.map((n) => (listener: () => void) => {
       n.peers.on('ready', listener)
       return () => n.peers.off('ready', listener)
     }),
+    120_000,
+    () => `every node ready with its ${graph.neighbours[0]!.size} peers (ready: ${readyCounts()})`,
   )
+  const portSet = new Set(ports)
   return {
-    ports: new Set(ports),
+    ports: portSet,
+    readyPeers: readyCounts,
     async prepare(producer, build, roundsAhead = 2) {
       // A node that missed the last block (late on a starved machine) catches up by sync; the
-      // next block waits for that, so every node starts it from the same head.
-      const deadline = Date.now() + 20 * roundMs
+      // next block waits for that (re-checked at every head change), so every node starts it
+      // from the same head.
       let parent = nodes[producer]!.store.head()
       const lagging = () => {
         parent = nodes[producer]!.store.head()
         return nodes.filter((n) => n.store.head().block_header.hash !== parent.block_header.hash)
       }
-      while (lagging().length > 0) {
-        if (Date.now() > deadline)
-          throw new Error(`${lagging().length} nodes did not reach the producer's head`)
-        await sleep(100)
-      }
+      await until(
+        () => lagging().length === 0,
+        nodes.map((n) => (listener: () => void) => n.store.onHead(listener)),
+        20 * roundMs,
+        () => `every node on the producer's head (${lagging().length} behind)`,
+      )
       const offset = Math.min(50, roundMs / 20)
       const blockFor = (round: number) => ({
         round,
@@ -125,29 +153,44 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
           await sleep(roundStart(round, clock) + offset - Date.now())
           seen = new Map()
           copies = 0
+          announcements = 0
           current = block.block_header.hash
+          const connections = nodes.reduce((sum, n) => sum + n.peers.readyPeers().length, 0)
           const deadline = roundStart(round + 1, clock)
           const all = new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, Math.max(0, deadline - Date.now() - 10))
             onSeen = () => {
               if (seen!.size < nodes.length) return
+              cpuMsToAll = cpuMsSince(cpuAtInjection)
               clearTimeout(timer)
               resolve()
             }
           })
+          const bytesBefore = bytesWritten(portSet)
+          let cpuMsToAll = Number.NaN
+          const cpuAtInjection = process.cpuUsage()
           injectedAt = performance.now()
           await nodes[producer]!.gossip.receive(block, undefined)
           await all
+          const seenMs = [...seen.values()]
+          seen = undefined
+          // Let the round end so every node confirms it before the next block; the bytes window
+          // is that round (what the pulls, announcements and status beats of it cost).
+          await sleep(deadline - Date.now() + 20)
           const result = {
             block,
-            seenMs: [...seen.values()],
+            seenMs,
             copies,
+            announcements,
+            windowBytes: bytesWritten(portSet) - bytesBefore,
+            windowMs: performance.now() - injectedAt,
+            cpuMsToAll,
+            cpuMsWindow: cpuMsSince(cpuAtInjection),
+            connections,
             dropped: Object.fromEntries(dropped),
           }
           dropped.clear()
-          seen = undefined
-          // Let the round end so every node confirms it before the next block.
-          await sleep(deadline - Date.now() + 20)
+          current = undefined
           return result
         },
       }
@@ -158,20 +201,36 @@ export async function startChronosNet(graph: Graph, roundMs: number): Promise<Ch
   }
 }
 
+/** This process's CPU time (user + system, all threads) since `start`, ms. */
+export function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(start)
+  return (user + system) / 1000
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
-/** Resolves once `done()` holds, re-checking whenever one of the subscribed events fires. */
-function until(
+/**
+ * Resolves once `done()` holds, re-checking whenever one of the subscribed
+ * events fires; rejects after `timeoutMs`, saying what it waited for.
+ */
+export function until(
   done: () => boolean,
   subscribe: ((listener: () => void) => () => void)[],
+  timeoutMs: number,
+  waitingFor: () => string,
 ): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const offs: (() => void)[] = []
-    const check = () => {
-      if (!done()) return
+    const finish = (error?: Error) => {
+      clearTimeout(timer)
       for (const off of offs) off()
-      resolve()
+      error ? reject(error) : resolve()
     }
+    const timer = setTimeout(
+      () => finish(new Error(`gave up after ${timeoutMs} ms waiting for ${waitingFor()}`)),
+      timeoutMs,
+    )
+    const check = () => done() && finish()
     for (const on of subscribe) offs.push(on(check))
     check()
   })

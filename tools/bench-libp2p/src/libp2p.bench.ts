@@ -4,7 +4,14 @@
 // both stacks, the same block bytes (16 KB, then 1 MB) from random
 // producers, one block at a time, each block sent by Chronos and by
 // gossipsub back to back (the order alternating), so a burst of load on this
-// shared machine hits both. Bytes are counted at the socket.
+// shared machine hits both. Each stack's 30 nodes run in a child process of
+// their own (stack-host.ts), the same layout for both, so neither stack's
+// event loop waits on the other's work. Bytes are counted at the sockets,
+// over one window per block: Chronos's round from injection; gossipsub the
+// same length from its publish, stretched to one heartbeat past its last
+// delivery when that comes later (it has no rounds to drop a late block).
+// A size counts only when gossipsub's mesh formed and every block reached
+// all nodes on both stacks; otherwise it says what failed and prints no ratio.
 // Throughput: two nodes, 1 KiB and 1 MiB messages, a Chronos connection
 // against a libp2p stream (noise + yamux), paired rounds.
 // Writes bench-results/libp2p.json.
@@ -12,30 +19,30 @@ import './node20.js'
 import {
   type Comparison,
   compareAsync,
-  formatSpread,
   fromRatios,
   machineLoad,
   median,
   printTable,
   quantile,
+  spreadOf,
   writeResults,
 } from '@chronos/bench-kit'
-import { blockOfSize, envelopeBytes } from './blocks.js'
-import { startChronosNet } from './chronos-net.js'
+import type { Delivery } from './chronos-net.js'
 import { eccentricity, randomRegularGraph, seededRandom } from './graph.js'
-import { startLibp2pNet } from './libp2p-net.js'
-import { bytesWritten, installSocketCounter } from './socket-bytes.js'
+import { D_LO } from './libp2p-net.js'
+import { type HostSetup, startHost } from './requests.js'
 import { chronosLink, libp2pLink, messageOfSize } from './throughput.js'
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const NODES = env('CHRONOS_BENCH_LIBP2P_NODES', 30)
 const DEGREE = 8
 const SEED = 17
+const GOSSIPSUB_DEADLINE_ROUNDS = 5
+const MESH_DEADLINE_MS = env('CHRONOS_BENCH_LIBP2P_MESH_DEADLINE_MS', 120_000)
 const say = (line: string) => console.error(`  [${new Date().toISOString().slice(11, 19)}] ${line}`)
 
-installSocketCounter()
 // libp2p leaves some of its own promises unawaited (dial and stream deadlines on a starved machine
-// reject them); noted and carried on, so one lost stream does not lose the run's figures.
+// reject them); noted and carried on (the hosts report their own).
 const unhandled: string[] = []
 process.on('unhandledRejection', (error) => {
   unhandled.push(String((error as Error)?.message ?? error))
@@ -66,108 +73,81 @@ const sizes: SizeCase[] = [
   },
 ]
 
+interface Pair {
+  producer: number
+  order: 'chronos first' | 'gossipsub first'
+  chronos: Delivery
+  gossipsub: Delivery
+  /** ms until the last node had it; NaN when some node never did within the window. */
+  chronosMs: number
+  gossipMs: number
+  blockBytes: number
+  /** Chronos re-timed its block one round later (gossipsub carried the first timing's bytes). */
+  replanned: boolean
+}
+
 const propagation: Record<string, unknown> = {}
 const rows: Comparison[] = []
 for (const size of sizes) {
-  say(`${size.label}: starting ${NODES} Chronos nodes and ${NODES} libp2p nodes`)
-  const chronos = await startChronosNet(graph, size.roundMs)
-  const libp2p = await startLibp2pNet(graph)
+  say(`${size.label}: starting ${NODES} Chronos nodes and ${NODES} libp2p nodes, one process each`)
+  const setup = (stack: HostSetup['stack']): HostSetup => ({
+    stack,
+    nodes: NODES,
+    degree: DEGREE,
+    seed: SEED,
+    roundMs: size.roundMs,
+    meshDeadlineMs: MESH_DEADLINE_MS,
+  })
+  const [chronos, libp2p] = await Promise.all([
+    startHost(setup('chronos')),
+    startHost(setup('libp2p')),
+  ])
+  const mesh = libp2p.mesh!
   say(
-    `${size.label}: connected; gossipsub mesh sizes ${Math.min(...libp2p.meshSizes())}-${Math.max(...libp2p.meshSizes())}`,
+    `${size.label}: up (Chronos ${(chronos.setupMs / 1000).toFixed(1)} s, libp2p ${(libp2p.setupMs / 1000).toFixed(1)} s); gossipsub mesh ${mesh.formed ? 'formed' : 'NOT formed'} after ${(mesh.waitedMs / 1000).toFixed(1)} s, sizes ${Math.min(...mesh.sizes)}-${Math.max(...mesh.sizes)}`,
   )
-  const meshAtStart = libp2p.meshSizes()
-  const pairs: {
-    chronosMs: number
-    gossipMs: number
-    chronosCopies: number
-    gossipCopies: number
-    bytes: number
-  }[] = []
-  const bytesAtStart = { chronos: bytesWritten(chronos.ports), libp2p: bytesWritten(libp2p.ports) }
-  let blockBytes = 0
+  const pairs: Pair[] = []
+  // Chronos's deadline is its round (a block late for it is dropped, by protocol); gossipsub has
+  // no rounds, so it gets a generous one and its time to all counts however long it took.
+  const deadline = GOSSIPSUB_DEADLINE_ROUNDS * size.roundMs
+  const toAll = (d: Delivery) => (d.seenMs.length === NODES ? Math.max(...d.seenMs) : Number.NaN)
   for (let b = 0; b < size.blocks; b++) {
     const producer = Math.floor(random() * NODES)
-    const build = (parent: Parameters<typeof blockOfSize>[1], timestamp: number, name: string) =>
-      blockOfSize(size.bytes, parent, timestamp, name, b)
-    const runChronos = async () => (await chronos.prepare(producer, build, 1)).run()
     // Chronos builds the block on its head; gossipsub carries those same bytes. When gossipsub
-    // goes first, it carries the block Chronos is about to be given.
-    let chronosRun: Awaited<ReturnType<typeof runChronos>>
-    let gossipRun: Awaited<ReturnType<typeof libp2p.propagate>>
+    // goes first, it carries the block Chronos is about to be given (two rounds ahead, so the
+    // gossipsub window of one round fits before it).
+    let chronosRun: Awaited<ReturnType<typeof chronos.run>>
+    let gossipRun: Delivery
     if (b % 2 === 0) {
-      chronosRun = await runChronos()
-      blockBytes = envelopeBytes(chronosRun.block).byteLength
-      gossipRun = await libp2p.propagate(
-        producer,
-        envelopeBytes(chronosRun.block),
-        4 * size.roundMs,
-      )
+      await chronos.prepare(producer, size.bytes, b, 1)
+      chronosRun = await chronos.run()
+      gossipRun = await libp2p.propagate(producer, chronosRun.envelope, size.roundMs, deadline)
     } else {
-      const { block, run } = await chronos.prepare(producer, build)
-      gossipRun = await libp2p.propagate(producer, envelopeBytes(block), 4 * size.roundMs)
-      chronosRun = await run()
+      const { envelope } = await chronos.prepare(producer, size.bytes, b, 2)
+      gossipRun = await libp2p.propagate(producer, envelope, size.roundMs, deadline)
+      chronosRun = await chronos.run()
     }
-    const toAll = (seen: number[]) => (seen.length === NODES ? Math.max(...seen) : Number.NaN)
-    pairs.push({
-      chronosMs: toAll(chronosRun.seenMs),
-      gossipMs: toAll(gossipRun.seenMs),
-      chronosCopies: chronosRun.copies,
-      gossipCopies: gossipRun.copies,
-      bytes: blockBytes,
-    })
+    const { envelope, replanned, ...chronosDelivery } = chronosRun
+    const pair: Pair = {
+      producer,
+      order: b % 2 === 0 ? 'chronos first' : 'gossipsub first',
+      chronos: chronosDelivery,
+      gossipsub: gossipRun,
+      chronosMs: toAll(chronosRun),
+      gossipMs: toAll(gossipRun),
+      blockBytes: envelope.byteLength,
+      replanned,
+    }
+    pairs.push(pair)
     say(
-      `${size.label} block ${b + 1}/${size.blocks} from node ${producer}: to all ${pairs.at(-1)!.chronosMs.toFixed(1)} ms Chronos, ${pairs.at(-1)!.gossipMs.toFixed(1)} ms gossipsub; copies ${chronosRun.copies} / ${gossipRun.copies}; reached ${chronosRun.seenMs.length} / ${gossipRun.seenMs.length} ${JSON.stringify(chronosRun.dropped)}`,
+      `${size.label} block ${b + 1}/${size.blocks} from node ${producer} (${pair.order}): to all ${pair.chronosMs.toFixed(1)} ms Chronos, ${pair.gossipMs.toFixed(1)} ms gossipsub; reached ${chronosRun.seenMs.length} / ${gossipRun.seenMs.length}; copies ${chronosRun.copies} / ${gossipRun.copies}; window bytes ${chronosRun.windowBytes} / ${gossipRun.windowBytes}; CPU to all ${chronosRun.cpuMsToAll.toFixed(0)} / ${gossipRun.cpuMsToAll.toFixed(0)} ms; connections ${chronosRun.connections} / ${gossipRun.connections}${replanned ? '; Chronos re-timed' : ''} ${JSON.stringify(chronosRun.dropped)}`,
     )
   }
-  const sent = {
-    chronos: bytesWritten(chronos.ports) - bytesAtStart.chronos,
-    libp2p: bytesWritten(libp2p.ports) - bytesAtStart.libp2p,
-  }
-  await chronos.stop()
-  await libp2p.stop()
-  const complete = pairs.filter((p) => Number.isFinite(p.chronosMs) && Number.isFinite(p.gossipMs))
-  const timeRow = fromRatios(
-    `time_to_all_vs_gossipsub_${size.label}`,
-    'gossipsub, same block',
-    complete.map((p) => ({ subject: p.chronosMs * 1e6, baseline: p.gossipMs * 1e6 })),
-    0.8,
-  )
-  rows.push(timeRow)
-  const chronosTimes = pairs.map((p) => p.chronosMs)
-  const gossipTimes = pairs.map((p) => p.gossipMs)
-  const finite = (v: number[]) => v.filter(Number.isFinite)
-  const p = (values: number[], q: number) => quantile(finite(values), q)
-  const perNodePerBlock = (bytes: number) => bytes / NODES / size.blocks
-  const duplicates = (copies: number[]) => median(copies.map((c) => c / (NODES - 1) - 1))
-  propagation[size.label] = {
-    time_to_all_p50_vs_gossipsub: round(p(chronosTimes, 0.5) / p(gossipTimes, 0.5)),
-    time_to_all_p99_vs_gossipsub: round(p(chronosTimes, 0.99) / p(gossipTimes, 0.99)),
-    time_to_all_paired_ratio: {
-      median: round(timeRow.ratio),
-      ...roundAll(timeRow.spread),
-      rounds: timeRow.rounds,
-    },
-    bytes_per_node_vs_gossipsub: round(sent.chronos / sent.libp2p),
-    duplicates_per_node: {
-      chronos: round(duplicates(pairs.map((x) => x.chronosCopies))),
-      gossipsub: round(duplicates(pairs.map((x) => x.gossipCopies))),
-    },
-    chronos: {
-      time_to_all_ms: { p50: round(p(chronosTimes, 0.5)), p99: round(p(chronosTimes, 0.99)) },
-      bytes_per_node_per_block: Math.round(perNodePerBlock(sent.chronos)),
-      blocks_reaching_all: finite(chronosTimes).length,
-    },
-    gossipsub: {
-      time_to_all_ms: { p50: round(p(gossipTimes, 0.5)), p99: round(p(gossipTimes, 0.99)) },
-      bytes_per_node_per_block: Math.round(perNodePerBlock(sent.libp2p)),
-      blocks_reaching_all: finite(gossipTimes).length,
-    },
-    gossipsub_publish_failures: libp2p.failures,
-    gossipsub_mesh_sizes: { min: Math.min(...meshAtStart), max: Math.max(...meshAtStart) },
-    block_bytes: blockBytes,
-    blocks: size.blocks,
-    round_ms: size.roundMs,
-  }
+  const [chronosState, libp2pState] = await Promise.all([chronos.state(), libp2p.state()])
+  await Promise.all([chronos.stop(), libp2p.stop()])
+  const result = summarise(size, pairs, mesh, chronosState, libp2pState)
+  propagation[size.label] = result.figures
+  rows.push(...result.rows)
 }
 
 // Throughput: messages per second over one link, Chronos over libp2p (a ratio of times, so < 1 is faster).
@@ -207,11 +187,12 @@ for (const [label, bytes, count] of [
 }
 
 printTable(`Chronos vs js-libp2p gossipsub: ${NODES} nodes, degree ${DEGREE}, loopback TCP`, rows)
-for (const [label, value] of Object.entries(propagation))
-  console.log(`  ${label}: ${JSON.stringify(value)}`)
+for (const [label, value] of Object.entries(propagation)) {
+  const { per_block: _perBlock, ...figures } = value as Record<string, unknown>
+  console.log(`  ${label}: ${JSON.stringify(figures)}`)
+}
 for (const [label, value] of Object.entries(throughput))
   console.log(`  throughput ${label}: ${JSON.stringify(value)}`)
-for (const row of rows) void formatSpread(row)
 const path = writeResults('libp2p', rows, {
   propagation,
   throughput,
@@ -225,12 +206,171 @@ const path = writeResults('libp2p', rows, {
   load_at_start: loadAtStart,
   unhandled_rejections: unhandled,
   stacks: {
+    layout:
+      'each stack: its 30 nodes in one child process of their own (one event loop), the parent pairs blocks over IPC',
     chronos: 'TCP, JSON frames, no encryption, sqrt(m) full blocks + hash announcements',
     libp2p:
-      'libp2p 2.9.0, @libp2p/tcp 10.1.9, noise 16.1.5, yamux 7.0.4, identify 3, gossipsub 14.1.2 defaults (D=6, StrictSign, floodPublish), topic validator = Chronos block check',
+      'libp2p 2.9.0, @libp2p/tcp 10.1.9, noise 16.1.5, yamux 7.0.4, identify 3, gossipsub 14.1.2 defaults (D=6, StrictSign, floodPublish), topic validator = Chronos block check; connection-monitor ping timeout >= 60 s',
   },
 })
 console.log(`\nwrote ${path}`)
+
+/** Figures of one size: ratios (median and spread over paired rounds) only if the size is valid. */
+function summarise(
+  size: SizeCase,
+  pairs: Pair[],
+  mesh: { formed: boolean; sizes: number[]; waitedMs: number },
+  chronosState: Awaited<ReturnType<Awaited<ReturnType<typeof startHost>>['state']>>,
+  libp2pState: Awaited<ReturnType<Awaited<ReturnType<typeof startHost>>['state']>>,
+): { figures: Record<string, unknown>; rows: Comparison[] } {
+  const perNode = (bytes: number) => bytes / NODES
+  const duplicates = (d: Delivery) => d.copies / (NODES - 1) - 1
+  const stackFigures = (pick: (p: Pair) => Delivery, ms: (p: Pair) => number) => {
+    const times = pairs.map(ms).filter(Number.isFinite)
+    const dup = pairs.map((p) => duplicates(pick(p)))
+    return {
+      blocks_reaching_all: times.length,
+      time_to_all_ms: { p50: round(quantile(times, 0.5)), p99: round(quantile(times, 0.99)) },
+      bytes_per_node_per_block: {
+        median: Math.round(median(pairs.map((p) => perNode(pick(p).windowBytes)))),
+        ...roundAll(spreadOf(pairs.map((p) => Math.round(perNode(pick(p).windowBytes))))),
+      },
+      duplicates_per_node: { median: round(median(dup)), ...roundAll(spreadOf(dup)) },
+      cpu_ms_to_all: {
+        median: round(median(pairs.map((p) => pick(p).cpuMsToAll).filter(Number.isFinite))),
+      },
+      cpu_ms_per_block_window: round(median(pairs.map((p) => pick(p).cpuMsWindow))),
+      announcements_per_node_per_block: round(
+        median(pairs.map((p) => pick(p).announcements / NODES)),
+      ),
+      connections_at_each_block: pairs.map((p) => pick(p).connections),
+    }
+  }
+  const invalid: string[] = []
+  if (!mesh.formed)
+    invalid.push(
+      `gossipsub mesh did not reach D_lo = ${D_LO} at every node within ${MESH_DEADLINE_MS} ms (sizes ${mesh.sizes.join(',')})`,
+    )
+  const missedChronos = pairs.filter((p) => !Number.isFinite(p.chronosMs)).length
+  const missedGossip = pairs.filter((p) => !Number.isFinite(p.gossipMs)).length
+  if (missedChronos)
+    invalid.push(
+      `${missedChronos} of ${pairs.length} Chronos blocks did not reach all ${NODES} nodes within the round`,
+    )
+  if (missedGossip)
+    invalid.push(
+      `${missedGossip} of ${pairs.length} gossipsub blocks did not reach all ${NODES} nodes within ${GOSSIPSUB_DEADLINE_ROUNDS * size.roundMs} ms`,
+    )
+  const common = {
+    chronos: stackFigures(
+      (p) => p.chronos,
+      (p) => p.chronosMs,
+    ),
+    gossipsub: {
+      ...stackFigures(
+        (p) => p.gossipsub,
+        (p) => p.gossipMs,
+      ),
+      mesh_at_start: {
+        min: Math.min(...mesh.sizes),
+        max: Math.max(...mesh.sizes),
+        waited_ms: Math.round(mesh.waitedMs),
+      },
+      mesh_at_end: { min: Math.min(...libp2pState.peers), max: Math.max(...libp2pState.peers) },
+      connections_closed: libp2pState.disconnects,
+      publish_failures: libp2pState.failures,
+      unhandled_rejections: libp2pState.unhandled,
+    },
+    phase_bytes_per_node_per_block: {
+      chronos: Math.round(perNode(chronosState.bytes) / pairs.length),
+      gossipsub: Math.round(perNode(libp2pState.bytes) / pairs.length),
+    },
+    chronos_retimed_blocks: pairs.filter((p) => p.replanned).length,
+    block_bytes: pairs.map((p) => p.blockBytes),
+    producers: pairs.map((p) => p.producer),
+    blocks: pairs.length,
+    round_ms: size.roundMs,
+    per_block: pairs.map((p) => ({
+      order: p.order,
+      chronos_ms: round(p.chronosMs),
+      gossipsub_ms: round(p.gossipMs),
+      chronos_bytes: p.chronos.windowBytes,
+      gossipsub_bytes: p.gossipsub.windowBytes,
+      chronos_window_ms: Math.round(p.chronos.windowMs),
+      gossipsub_window_ms: Math.round(p.gossipsub.windowMs),
+      chronos_cpu_ms_to_all: round(p.chronos.cpuMsToAll),
+      gossipsub_cpu_ms_to_all: round(p.gossipsub.cpuMsToAll),
+      chronos_copies: p.chronos.copies,
+      gossipsub_copies: p.gossipsub.copies,
+    })),
+  }
+  if (invalid.length) {
+    say(`${size.label}: NOT a valid measurement, no ratios: ${invalid.join('; ')}`)
+    return { figures: { valid: false, invalid_because: invalid, ...common }, rows: [] }
+  }
+  const timeRow = fromRatios(
+    `time_to_all_vs_gossipsub_${size.label}`,
+    'gossipsub, same block',
+    pairs.map((p) => ({ subject: p.chronosMs * 1e6, baseline: p.gossipMs * 1e6 })),
+    0.8,
+  )
+  const bytesRow = fromRatios(
+    `bytes_per_node_vs_gossipsub_${size.label}`,
+    'gossipsub, same block, same window',
+    pairs.map((p) => ({ subject: p.chronos.windowBytes, baseline: p.gossipsub.windowBytes })),
+    1.0,
+  )
+  const cpuRow = fromRatios(
+    `cpu_to_all_vs_gossipsub_${size.label}`,
+    'gossipsub, same block',
+    pairs.map((p) => ({ subject: p.chronos.cpuMsToAll, baseline: p.gossipsub.cpuMsToAll })),
+  )
+  const chronosTimes = pairs.map((p) => p.chronosMs)
+  const gossipTimes = pairs.map((p) => p.gossipMs)
+  const quantileRatio = (q: number) => {
+    const ratio = (keep: (i: number) => boolean) =>
+      quantile(
+        chronosTimes.filter((_, i) => keep(i)),
+        q,
+      ) /
+      quantile(
+        gossipTimes.filter((_, i) => keep(i)),
+        q,
+      )
+    // Spread of a ratio of quantiles: the same ratio with each round left out in turn.
+    const leaveOneOut = pairs.map((_, out) => ratio((i) => i !== out))
+    return {
+      value: round(ratio(() => true)),
+      leave_one_out: { min: round(Math.min(...leaveOneOut)), max: round(Math.max(...leaveOneOut)) },
+    }
+  }
+  const p50 = quantileRatio(0.5)
+  const p99 = quantileRatio(0.99)
+  const paired = (row: Comparison) => ({
+    median: round(row.ratio),
+    ...roundAll(row.spread),
+    rounds: row.rounds,
+  })
+  return {
+    figures: {
+      valid: true,
+      time_to_all_p50_vs_gossipsub: p50.value,
+      time_to_all_p99_vs_gossipsub: p99.value,
+      time_to_all_quantile_spread: { p50: p50.leave_one_out, p99: p99.leave_one_out },
+      time_to_all_paired_ratio: paired(timeRow),
+      cpu_to_all_vs_gossipsub: paired(cpuRow),
+      bytes_per_node_vs_gossipsub: round(bytesRow.ratio),
+      bytes_per_node_paired_ratio: paired(bytesRow),
+      duplicates_per_node: {
+        chronos: common.chronos.duplicates_per_node.median,
+        gossipsub: common.gossipsub.duplicates_per_node.median,
+      },
+      ...common,
+    },
+    // The bytes row is kept out of the time table (bench-kit prints ns); its figures are above.
+    rows: [timeRow],
+  }
+}
 
 function round(value: number): number {
   return Number(value.toFixed(3))
