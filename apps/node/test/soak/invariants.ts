@@ -2,7 +2,7 @@
 // each has a name, what it promises, and an `evaluate` run every round over
 // what the soak observed; every verdict is counted, and every violation is
 // kept with its round and node for the closing table.
-import { type BlockRules, roundOf, verifyBlock } from '@chronos/codec'
+import { type BlockRules, roundOf, verifyBlock, verifySeal } from '@chronos/codec'
 
 export interface BlockSeen {
   height: number
@@ -11,6 +11,9 @@ export interface BlockSeen {
   round: number
   /** verifyBlock's verdict on the network's rules. */
   wellFormed: true | string
+  producer: string
+  /** Its seal verifies against its producer's key (undefined: no seal). */
+  sealed: boolean | undefined
 }
 
 /** One node as observed in one round. */
@@ -22,6 +25,8 @@ export interface NodeRound {
   upSince: number | undefined
   /** Clock offset of its current process (0: none). */
   skewMs: number
+  /** It runs --produce. */
+  producer: boolean
   height?: number
   head?: string
   rssMb?: number
@@ -34,6 +39,8 @@ export interface RoundRecord {
   nodes: NodeRound[]
   /** A partition is in force during this round. */
   partitioned: boolean
+  /** While partitioned: the group of each node. */
+  groups?: number[]
 }
 
 export interface SoakState {
@@ -46,6 +53,12 @@ export interface SoakState {
   diskChecks: { round: number; node: number; ok: boolean; detail: string }[]
   /** Hostile peers whose outcome became known this round. */
   hostile: { round: number; node: number; attack: string; ok: boolean; detail: string }[]
+  /** Whether a node holds a block a hostile peer offered, asked a round after the attack. */
+  offeredStored: { round: number; node: number; ok: boolean; detail: string }[]
+  /** The genesis's producer keys (undefined: an open network). */
+  producers: readonly string[] | undefined
+  /** Blocks read from a store on disk (after a kill, at the end) whose producer is unlisted or seal fails. */
+  diskSeals: { round: number; node: number; ok: boolean; detail: string }[]
   rssLimitMb: number
   /** Rounds after a heal within which all nodes must agree. */
   healRounds: number
@@ -72,6 +85,16 @@ export interface Tally {
   violations: { round: number; node?: number; detail?: string }[]
 }
 
+/**
+ * Takes the entries of `list` that became known by `round` (and were not judged yet): rounds
+ * the soak did not look at (it fell behind under load) still have theirs judged.
+ */
+function due<T extends { round: number }>(list: T[], round: number): T[] {
+  const taken = list.filter((e) => e.round <= round)
+  if (taken.length) list.splice(0, list.length, ...list.filter((e) => e.round > round))
+  return taken
+}
+
 const record = (state: SoakState, round: number) => state.records.find((r) => r.round === round)
 
 function majority<T>(values: T[]): T | undefined {
@@ -92,6 +115,21 @@ function steady(state: SoakState, node: number, from: number, to: number): boole
   return true
 }
 
+/** In every round of [from, to] looked at, an alive unskewed producer shared `node`'s side of any partition. */
+function producerReachable(state: SoakState, node: number, from: number, to: number): boolean {
+  return state.records
+    .filter((r) => r.round >= from && r.round <= to)
+    .every((r) =>
+      r.nodes.some(
+        (p) =>
+          p.producer &&
+          p.alive &&
+          p.skewMs === 0 &&
+          (r.groups === undefined || r.groups[p.index] === r.groups[node]),
+      ),
+    )
+}
+
 const partitionedDuring = (state: SoakState, from: number, to: number) =>
   state.records.some((r) => r.round >= from && r.round <= to && r.partitioned)
 
@@ -101,9 +139,12 @@ export function blockSeen(
   },
   rules: BlockRules,
 ): BlockSeen {
-  const header = block.block_header
+  const header = block.block_header as typeof block.block_header & { producer: string }
   const check = verifyBlock(block as never, rules)
+  const seal = (block as { seal?: unknown }).seal
   return {
+    producer: header.producer,
+    sealed: seal === undefined ? undefined : verifySeal(block as never, rules.network.genesisHash),
     height: header.height,
     hash: header.hash,
     prev: header.prev_hash,
@@ -137,7 +178,7 @@ export const INVARIANTS: Invariant[] = [
           problems.push(`head ${n.head} is not block ${n.height} (${top.hash})`)
         verdicts.push({ node: n.index, ok: problems.length === 0, detail: problems.join('; ') })
       }
-      for (const d of state.diskChecks.filter((c) => c.round === round))
+      for (const d of due(state.diskChecks, round))
         verdicts.push({ node: d.node, ok: d.ok, detail: `on disk: ${d.detail}` })
       return verdicts
     },
@@ -180,6 +221,9 @@ export const INVARIANTS: Invariant[] = [
         const before = then?.nodes[n.index]
         if (!then || !n.alive || n.upSince === undefined || n.upSince > then.round) continue
         if (!before?.alive || before.height === undefined || n.height === undefined) continue
+        // No chain can grow where no producer is (a partition's side without one, the only
+        // one killed or skewed): then there is nothing to promise.
+        if (!producerReachable(state, n.index, then.round, round)) continue
         verdicts.push({
           node: n.index,
           ok: n.height > before.height,
@@ -231,12 +275,49 @@ export const INVARIANTS: Invariant[] = [
     },
   },
   {
-    name: 'hostile-closed',
-    promise: 'a hostile peer sending a protocol violation is disconnected by the node',
+    name: 'sealed-by-listed',
+    promise:
+      'in a permissioned network, every block above genesis on any chain (live top blocks, whole stores on disk) names a listed producer and carries its valid seal',
     evaluate(state, round) {
-      return state.hostile
-        .filter((h) => h.round === round)
-        .map((h) => ({ node: h.node, ok: h.ok, detail: `${h.attack}: ${h.detail}` }))
+      const listed = state.producers
+      if (!listed) return []
+      const verdicts: Verdict[] = []
+      for (const n of record(state, round)?.nodes ?? []) {
+        if (!n.alive || n.blocks.size === 0) continue
+        const bad = [...n.blocks.values()]
+          .filter((b) => b.height >= 1 && (!listed.includes(b.producer) || b.sealed !== true))
+          .map(
+            (b) =>
+              `height ${b.height} by ${b.producer.slice(0, 12)} (${listed.includes(b.producer) ? 'listed' : 'unlisted'}, seal ${b.sealed === undefined ? 'missing' : b.sealed ? 'valid' : 'invalid'})`,
+          )
+        verdicts.push({ node: n.index, ok: bad.length === 0, detail: bad.join('; ') })
+      }
+      for (const d of due(state.diskSeals, round))
+        verdicts.push({ node: d.node, ok: d.ok, detail: `on disk: ${d.detail}` })
+      return verdicts
+    },
+  },
+  {
+    name: 'hostile-outcome',
+    promise:
+      'each hostile peer gets the outcome its case expects: the typed close reason read from the node log (or open and throttled, for floods)',
+    evaluate(state, round) {
+      return due(state.hostile, round).map((h) => ({
+        node: h.node,
+        ok: h.ok,
+        detail: `${h.attack}: ${h.detail}`,
+      }))
+    },
+  },
+  {
+    name: 'hostile-not-stored',
+    promise: 'no node (target or any other) stores a block a hostile peer offered, a round after',
+    evaluate(state, round) {
+      return due(state.offeredStored, round).map((h) => ({
+        node: h.node,
+        ok: h.ok,
+        detail: h.detail,
+      }))
     },
   },
 ]

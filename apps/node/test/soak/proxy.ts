@@ -1,14 +1,16 @@
 // A TCP proxy in front of one node, through which every other node reaches
 // it: the soak partitions the network by refusing and cutting connections
-// here. A connection is attributed to the node that opened it by the
-// `address` of its opening SHAKEHAND (each node advertises its own proxy),
-// read with the codec's decoder before a single byte is forwarded.
+// here. A connection is attributed to the node that opened it by its
+// opening SHAKEHAND, read with the codec's decoder before a single byte is
+// forwarded: by the `key` it carries (protocol 1.1, step 1 of the identity
+// handshake; the proof of step 3 follows on the piped connection), else by
+// its `address` (each node advertises its own proxy).
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { type Message, MessageDecoder } from '@chronos/codec'
 
 export interface ProxyRules {
-  /** Which node advertises `address` (undefined: not one of ours, e.g. a hostile peer). */
-  identify(address: string): number | undefined
+  /** Which node claims `key` or advertises `address` (undefined: not one of ours, e.g. a hostile peer). */
+  identify(address: string, key: string | undefined): number | undefined
   /** True while traffic from node `from` to node `to` must not pass. */
   blocked(from: number, to: number): boolean
 }
@@ -82,8 +84,9 @@ export class NodeProxy {
       if (!first) return
       client.off('data', onData)
       client.pause()
-      const address = first.code === 'SHAKEHAND' ? first.data.address : undefined
-      pipe.from = address === undefined ? undefined : this.rules.identify(address)
+      const opening = first.code === 'SHAKEHAND' ? first.data : undefined
+      pipe.from =
+        opening === undefined ? undefined : this.rules.identify(opening.address, opening.key)
       if (pipe.from !== undefined && this.rules.blocked(pipe.from, this.index)) {
         this.refused++
         this.end(pipe)

@@ -8,16 +8,7 @@ export type Fault =
   | { round: number; kind: 'kill'; node: number; downRounds: number }
   | { round: number; kind: 'partition'; groups: [number[], number[]]; rounds: number }
   | { round: number; kind: 'skew'; node: number; offsetMs: number; rounds: number }
-  | { round: number; kind: 'hostile'; node: number; attack: HostileAttack }
-
-export const HOSTILE_ATTACKS = [
-  'garbage-bytes',
-  'other-genesis',
-  'pull-flood-unread',
-  'partial-frame',
-  'malformed-block',
-] as const
-export type HostileAttack = (typeof HOSTILE_ATTACKS)[number]
+  | { round: number; kind: 'hostile'; node: number; attack: string }
 
 export interface ScheduleOptions {
   seed: number
@@ -30,12 +21,24 @@ export interface ScheduleOptions {
   cooldown: number
   /** Largest clock skew, ms (either sign). */
   maxSkewMs: number
+  /**
+   * Largest slow clock, ms (default maxSkewMs). A node whose clock is more than about a
+   * round slow refuses every honest peer as IMPOSSIBLE_HEIGHT (PROTOCOL.md section 4 has no
+   * clock allowance): docs/SOAK.md, "Findings".
+   */
+  maxSlowMs?: number
+  /** Names of the hostile attacks, each run at least once when the run is long enough. */
+  attacks: readonly string[]
+  /** Rounds between two hostile peers (their own track, beside the other faults). */
+  hostileEvery: number
 }
 
 /**
  * Roughly one fault every 4 rounds: kills (down 1-3 rounds), partitions
  * (two groups, 4-10 rounds, then healed), one skewed clock at a time
- * (4-10 rounds), and hostile peers.
+ * (4-10 rounds). Beside them, on a track of their own, a hostile peer every
+ * `hostileEvery` rounds against a drawn node, going through every attack in
+ * a drawn order before any repeats (so a 2-minute run has them all).
  */
 export function drawSchedule(options: ScheduleOptions): Fault[] {
   const next = seededRandom(options.seed)
@@ -45,9 +48,9 @@ export function drawSchedule(options: ScheduleOptions): Fault[] {
   const free = (what: string, round: number) => (busyUntil.get(what) ?? 0) <= round
   const last = options.rounds - options.cooldown
   // One fault of each kind first (in a drawn order), so even a short run has them all.
-  const kinds = (['kill', 'partition', 'skew', 'hostile'] as const).slice().sort(() => next() - 0.5)
+  const kinds = (['kill', 'partition', 'skew'] as const).slice().sort(() => next() - 0.5)
   for (let round = options.warmup; round < last; round += int(2, 6)) {
-    const kind = kinds.shift() ?? (['kill', 'partition', 'skew', 'hostile'] as const)[int(0, 3)]!
+    const kind = kinds.shift() ?? (['kill', 'partition', 'skew'] as const)[int(0, 2)]!
     const node = int(0, options.nodes - 1)
     if (kind === 'kill' && free(`node${node}`, round)) {
       const downRounds = int(1, 3)
@@ -69,20 +72,19 @@ export function drawSchedule(options: ScheduleOptions): Fault[] {
       const rounds = Math.min(int(4, 10), last - round - 1)
       if (rounds < 2) continue
       const magnitude = int(1000, options.maxSkewMs)
-      const offsetMs = next() < 0.5 ? -magnitude : magnitude
+      const offsetMs =
+        next() < 0.5 ? -Math.min(magnitude, options.maxSlowMs ?? options.maxSkewMs) : magnitude
       faults.push({ round, kind, node, offsetMs, rounds })
       busyUntil.set('skew', round + rounds + 3)
       busyUntil.set(`node${node}`, round + rounds + 3)
-    } else if (kind === 'hostile') {
-      faults.push({
-        round,
-        kind,
-        node,
-        attack: HOSTILE_ATTACKS[int(0, HOSTILE_ATTACKS.length - 1)]!,
-      })
     }
   }
-  return faults
+  let order: string[] = []
+  for (let round = options.warmup; round < last; round += options.hostileEvery) {
+    if (order.length === 0) order = [...options.attacks].sort(() => next() - 0.5)
+    faults.push({ round, kind: 'hostile', node: int(0, options.nodes - 1), attack: order.shift()! })
+  }
+  return faults.sort((a, b) => a.round - b.round)
 }
 
 export function describeFault(f: Fault): string {
