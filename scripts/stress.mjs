@@ -15,6 +15,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
+/** Each package's suite report, and apps/node's soak smoke (run after every suite). */
+const REPORTS = ['vitest.json', 'soak.json']
 const repo = resolve(new URL('..', import.meta.url).pathname)
 const { values } = parseArgs({
   options: {
@@ -51,19 +53,21 @@ function readReports(dir) {
     const groupDir = join(dir, group)
     if (!existsSync(groupDir)) continue
     for (const name of readdirSync(groupDir)) {
-      const file = join(groupDir, name, 'test-results', 'vitest.json')
-      if (!existsSync(file)) continue
-      reported++
-      const report = JSON.parse(readFileSync(file, 'utf8'))
-      passed += report.numPassedTests
-      for (const suite of report.testResults ?? []) {
-        const failing = (suite.assertionResults ?? []).filter((a) => a.status === 'failed')
-        for (const a of failing) failed.push(`${group}/${name}: ${a.fullName}`)
-        // A file that failed to load has no assertions, only a message.
-        if (suite.status === 'failed' && failing.length === 0)
-          failed.push(
-            `${group}/${name}: ${basename(suite.name)} (did not run: ${(suite.message ?? '').split('\n')[0]})`,
-          )
+      for (const reportName of REPORTS) {
+        const file = join(groupDir, name, 'test-results', reportName)
+        if (!existsSync(file)) continue
+        reported++
+        const report = JSON.parse(readFileSync(file, 'utf8'))
+        passed += report.numPassedTests
+        for (const suite of report.testResults ?? []) {
+          const failing = (suite.assertionResults ?? []).filter((a) => a.status === 'failed')
+          for (const a of failing) failed.push(`${group}/${name}: ${a.fullName}`)
+          // A file that failed to load has no assertions, only a message.
+          if (suite.status === 'failed' && failing.length === 0)
+            failed.push(
+              `${group}/${name}: ${basename(suite.name)} (did not run: ${(suite.message ?? '').split('\n')[0]})`,
+            )
+        }
       }
     }
   }
@@ -75,7 +79,8 @@ function clearReports(dir) {
     const groupDir = join(dir, group)
     if (!existsSync(groupDir)) continue
     for (const name of readdirSync(groupDir))
-      rmSync(join(groupDir, name, 'test-results', 'vitest.json'), { force: true })
+      for (const reportName of REPORTS)
+        rmSync(join(groupDir, name, 'test-results', reportName), { force: true })
   }
 }
 
