@@ -84,18 +84,26 @@ function clearReports(dir) {
   }
 }
 
-function runSuite(dir) {
+function run(dir, args) {
   return new Promise((resolvePromise) => {
-    const child = spawn(
-      'pnpm',
-      ['exec', 'turbo', 'run', 'test', '--force', '--continue', '--output-logs=errors-only'],
-      {
-        cwd: dir,
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    )
+    const child = spawn('pnpm', args, { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] })
     child.on('close', (code) => resolvePromise(code ?? 1))
   })
+}
+
+/** What root `pnpm test` runs, with turbo's cache bypassed: every suite, then the soak smoke alone. */
+async function runSuite(dir) {
+  const suites = await run(dir, [
+    'exec',
+    'turbo',
+    'run',
+    'test',
+    '--force',
+    '--continue',
+    '--output-logs=errors-only',
+  ])
+  const soak = await run(dir, ['--filter', '@chronos/node', 'test:soak'])
+  return suites || soak
 }
 
 const dir = prepare()
