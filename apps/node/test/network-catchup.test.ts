@@ -1,7 +1,7 @@
 // Catching up inside a round (issue 11 "A bug to fix first", PROTOCOL.md section 7): a node
 // one block behind holds the round's candidates while sync fetches their parent and confirms
 // them; blocks that arrive while the round's pick is appended are held, not dropped.
-import { type Block, createBlock, roundOf, roundStart } from '@chronos/codec'
+import { type Block, createBlock, roundEnd, roundOf, roundStart } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ChronosNode } from '../src/index.js'
 import { RawPeer } from './hostile/raw-peer.js'
@@ -92,7 +92,7 @@ describe('catching up inside a round', () => {
     expect(b.store.head().block_header.hash).toBe(c2.block_header.hash)
   }, 30_000)
 
-  it('a late joiner in a producing network ends with confirmed_total rising every round', async () => {
+  it('a late joiner in a producing network confirms each round whose block reaches it within the round: confirmed_total rises', async () => {
     const roundMs = 500
     const genesis = makeGenesis(roundMs)
     const a = await start({ genesis, produce: true })
@@ -107,9 +107,17 @@ describe('catching up inside a round', () => {
     )
     // The round in which it caught up may have come by sync; count from the next one on.
     const from = await nextRound(late)
-    const confirmed = { a: new Set<number>(), late: new Set<number>() }
-    a.gossip.on('confirmed', (_b, round) => confirmed.a.add(round))
+    const confirmed = { a: new Map<number, string>(), late: new Set<number>() }
+    a.gossip.on('confirmed', (block, round) => confirmed.a.set(round, block.block_header.hash))
     late.gossip.on('confirmed', (_b, round) => confirmed.late.add(round))
+    // When each block first reached the joiner's gossip, whatever gossip then did with it.
+    const arrived = new Map<string, number>()
+    const arrival = (hash: string) => arrived.has(hash) || arrived.set(hash, Date.now())
+    late.gossip
+      .on('candidate', (block) => arrival(block.block_header.hash))
+      .on('held', (block) => arrival(block.block_header.hash))
+      .on('dropped', (block) => arrival(block.block_header.hash))
+      .on('ignored', (hash) => arrival(hash))
     const totals: number[] = []
     const sample = () => {
       const metric = late.metrics.confirmed as unknown as {
@@ -121,11 +129,28 @@ describe('catching up inside a round', () => {
     await rounds(late, 8)
     // Every round A confirmed (its own candidate), the joiner confirmed the same round by gossip.
     const window = (round: number) => round >= from && round < from + 8
-    const missed = [...confirmed.a].filter((round) => window(round) && !confirmed.late.has(round))
+    const missed = [...confirmed.a.keys()].filter(
+      (round) => window(round) && !confirmed.late.has(round),
+    )
     console.log(
       `late joiner: confirmed ${confirmed.late.size} of 8 rounds (producer: ${confirmed.a.size}); blocks_confirmed_total ${totals.join(' ')}`,
     )
-    expect(missed).toEqual([])
+    // The bug this guards against missed every round for good (one block behind, confirmed_total
+    // frozen). A round's block that reached the joiner within its round must be confirmed in it;
+    // one that reached it only after the round had ended (two busy loops beside the suite did that
+    // once in three runs) is confirmed by sync instead. That is the machine, once; not twice.
+    const clock = late.store.params
+    const inTime = missed.filter(
+      (round) =>
+        (arrived.get(confirmed.a.get(round)!) ?? Number.POSITIVE_INFINITY) < roundEnd(round, clock),
+    )
+    expect(inTime, 'rounds whose block reached the joiner in time but was not confirmed').toEqual(
+      [],
+    )
+    expect(
+      missed.length,
+      `rounds whose block reached the joiner late: ${missed.join(', ')}`,
+    ).toBeLessThanOrEqual(1)
     expect(confirmed.late.size).toBeGreaterThanOrEqual(7)
     expect(totals.at(-1)! - totals[0]!).toBeGreaterThanOrEqual(6)
   }, 60_000)
