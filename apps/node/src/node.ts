@@ -331,6 +331,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       processMetrics: options.processMetrics,
       identity,
       producerKey,
+      blockChecks: options.blockChecks,
       release,
     })
   }
