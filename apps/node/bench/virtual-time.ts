@@ -15,6 +15,20 @@
 // quarter of the run. This clock keeps one binary heap ordered by (due time,
 // creation order), exactly the order fake-timers fired in, and cancels
 // lazily: a cleared timer is marked and skipped when it reaches the top.
+//
+// With a fixed start and a seed, a run repeats exactly: the nodes' random
+// draws (gossip's choice of full-block peers, the peer manager's dial order)
+// read Math.random, which then is a seeded generator, and every timestamp
+// and block hash is the same from run to run. That is what lets a change made
+// to host nodes more cheaply show the very same figures before and after.
+import { seededRandom } from '@chronos/codec'
+
+export interface VirtualTimeOptions {
+  /** Unix ms the clock starts at. Default: the real time now. */
+  startMs?: number
+  /** Replaces Math.random with a generator of this seed until uninstall. Default: Math.random stays. */
+  seed?: number
+}
 
 export interface VirtualTime {
   /** Stops driving and restores the real timers and clocks. */
@@ -105,8 +119,9 @@ class TimerHeap {
 const before = (a: Entry, b: Entry) => a.at < b.at || (a.at === b.at && a.seq < b.seq)
 
 /** Installs the virtual clock at the real current time and starts driving it. */
-export function installVirtualTime(): VirtualTime {
+export function installVirtualTime(options: VirtualTimeOptions = {}): VirtualTime {
   const real = {
+    random: Math.random,
     setTimeout: globalThis.setTimeout,
     clearTimeout: globalThis.clearTimeout,
     setInterval: globalThis.setInterval,
@@ -117,8 +132,11 @@ export function installVirtualTime(): VirtualTime {
   const realImmediate = setImmediate
   const RealDate = real.Date
   const heap = new TimerHeap()
-  let now = RealDate.now()
-  const performanceOffset = now - real.performanceNow.call(performance)
+  let now = options.startMs ?? RealDate.now()
+  // A fixed start fixes performance.now() too (it starts at 10^6 ms), so that no float rounding
+  // depends on how long the process had run; otherwise it goes on from the real one.
+  const performanceOffset =
+    options.startMs !== undefined ? now - 1e6 : now - real.performanceNow.call(performance)
   let seq = 0
   let steps = 0
   let running = true
@@ -166,6 +184,7 @@ export function installVirtualTime(): VirtualTime {
   }
   g.Date = VirtualDate
   performance.now = () => now - performanceOffset
+  if (options.seed !== undefined) Math.random = seededRandom(options.seed)
 
   const yieldToWork = () => new Promise<void>((resolve) => realImmediate(resolve))
   void (async () => {
@@ -200,6 +219,7 @@ export function installVirtualTime(): VirtualTime {
       g.clearInterval = real.clearInterval
       g.Date = real.Date
       performance.now = real.performanceNow
+      Math.random = real.random
     },
     get steps() {
       return steps
