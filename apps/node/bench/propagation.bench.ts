@@ -100,7 +100,9 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
     console.log(
       `  ${name} phases (CPU s): ${Object.entries(run.phases)
         .map(([phase, c]) => `${phase} ${c.cpu_s}`)
-        .join(', ')}; per block p50 ${run.cpu_s_per_block_p50}; RSS peak ${(run.rss_peak_bytes / 2 ** 30).toFixed(2)} GiB`,
+        .join(
+          ', ',
+        )}; per block p50 ${run.cpu_s_per_block_p50}; RSS peak ${(run.rss_peak_bytes / 2 ** 30).toFixed(2)} GiB`,
     )
   for (const [key, value] of Object.entries(ratios))
     console.log(`  ${key.padEnd(38)} ${value.toFixed(3)}`)

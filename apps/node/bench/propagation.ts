@@ -17,6 +17,7 @@ import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
 import { sharedBlockChecks } from './shared-block-checks.js'
 import { simulatedNodeKeys } from './sim-keys.js'
+import { SharedRecords, simulatedLevel } from './sim-level.js'
 import { type RelayGraph, runSpecModel, type SpecModelResult } from './spec-model.js'
 import { installVirtualTime } from './virtual-time.js'
 
@@ -226,6 +227,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     return [...chosen].map((j) => addresses[j]!)
   }
   const keys = simulatedNodeKeys(p.seed, p.nodes)
+  const records = new SharedRecords()
   for (let i = 0; i < p.nodes; i++) {
     const config = resolveConfig(
       {},
@@ -250,7 +252,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
         genesis,
         logger: silent,
         transport: overTcp ? tcpTransport() : network.transport({ host: `n${i}` }),
-        db: new MemoryLevel({ valueEncoding: 'utf8' }),
+        db: overTcp ? new MemoryLevel({ valueEncoding: 'utf8' }) : simulatedLevel(records),
         identity: keys[i],
         fullBlockPeers: p.flood ? (m) => m : undefined,
         blockChecks: overTcp ? undefined : blockChecks,

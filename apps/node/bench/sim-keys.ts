@@ -13,8 +13,8 @@ const bySeed = new Map<number, NodeKey[]>()
 
 /** The keys of nodes 0 … count-1 of a simulation seeded `seed`. */
 export function simulatedNodeKeys(seed: number, count: number): readonly NodeKey[] {
-  let keys = bySeed.get(seed)
-  if (!keys) bySeed.set(seed, (keys = []))
+  const keys = bySeed.get(seed) ?? []
+  bySeed.set(seed, keys)
   for (let i = keys.length; i < count; i++)
     keys.push(
       nodeKeyFromSeed(createHash('sha256').update(`chronos-simulation/${seed}/${i}`).digest('hex')),
