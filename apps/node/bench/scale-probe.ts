@@ -2,6 +2,7 @@
 // Prints each phase's wall, CPU and simulated seconds; PHASES=file writes them as JSON (with the
 // monotonic µs each phase began at, the clock of `node --cpu-prof`), for profile-phases.ts.
 import { writeFileSync } from 'node:fs'
+import { writeHeapSnapshot } from 'node:v8'
 import { runPropagation } from './propagation.js'
 
 const RealDate = Date
@@ -20,6 +21,10 @@ const r = await runPropagation({
   seed: Number(process.env.SEED ?? 7),
   flood: process.env.FLOOD === '1',
   shareBlocks: process.env.SHARE !== '0',
+  // SNAPSHOT=file: a heap snapshot once all are connected (what a node costs in memory).
+  observe: (_nodes, phase) => {
+    if (phase === 'measuring' && process.env.SNAPSHOT) writeHeapSnapshot(process.env.SNAPSHOT)
+  },
   progress: (l) =>
     console.error(
       `[${((RealDate.now() - t0) / 1000).toFixed(1)}s] ${l} rss=${mib(process.memoryUsage().rss)}`,
