@@ -137,11 +137,35 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
   }
 }
 
+/** One line per run as it ends: a size whose flooding run does not finish still has its gossip figures. */
+function runLine(run: PropagationResult, nodes: number) {
+  const toAll = run.reach.map((r) => r.p100)
+  const line = {
+    p50_time_to_all_ms: percentile(toAll, 0.5),
+    spec_model_p50_time_to_all_ms: r3(percentile(run.model.timeToAll, 0.5)),
+    p50_time_to_all_vs_spec_model: r3(
+      percentile(toAll, 0.5) / percentile(run.model.timeToAll, 0.5),
+    ),
+    p50_time_to_all_vs_ideal: r3(percentile(toAll, 0.5) / run.idealMs),
+    full_blocks_per_node: r3(run.fullBlockDeliveries / nodes),
+    spec_model_full_blocks_per_node: r3(run.model.fullBlockDeliveries / nodes),
+    bytes: run.bytes,
+    blocks_reaching_all: run.reach.filter((r) => r.reached === nodes).length,
+    cpu_s_per_block: run.cpuMsPerBlock.map((ms) => r3(ms / 1000)),
+    heap_per_node_bytes: Math.round(run.heapPerNode),
+    heap_per_node_after_blocks_bytes: Math.round(run.heapPerNodeAfterBlocks),
+    rss_peak_bytes: process.resourceUsage().maxRSS * 1024,
+  }
+  base.progress(`run done: ${JSON.stringify(line)}`)
+}
+
 const bySize: Record<string, unknown> = {}
 for (const nodes of sizes) {
   const params = { ...base, nodes, blocks: blocksFor(nodes) }
   const ours = await runPropagation({ ...params, flood: false })
+  runLine(ours, nodes)
   const flooding = await runPropagation({ ...params, flood: true })
+  runLine(flooding, nodes)
   bySize[String(nodes)] = { ...summarise(nodes, ours, flooding), params }
 }
 

@@ -124,7 +124,7 @@ const cpuNow = () => {
 }
 
 /** Times consecutive phases on the wall clock, the process's CPU and the (maybe virtual) clock. */
-function phaseClock() {
+function phaseClock(say: (line: string) => void) {
   const phases: Phase[] = []
   let open: { name: Phase['name']; wall: number; cpu: number; simulated: number } | undefined
   const close = () => {
@@ -137,6 +137,11 @@ function phaseClock() {
       startMicros: Math.round(open.wall * 1000),
       heapUsed: process.memoryUsage().heapUsed,
     })
+    const phase = phases.at(-1)!
+    // Printed as each phase ends, so that a run stopped early still tells where its CPU went.
+    say(
+      `phase ${phase.name}: ${(phase.cpuMs / 1000).toFixed(1)} CPU s, ${(phase.wallMs / 1000).toFixed(1)} wall s, ${(phase.simulatedMs / 1000).toFixed(2)} simulated s, heap ${(phase.heapUsed / 2 ** 20).toFixed(0)} MiB`,
+    )
     open = undefined
   }
   return {
@@ -204,7 +209,8 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   collect()
   const before = process.memoryUsage()
   const setupStart = wallNow()
-  const clock = phaseClock()
+  const say = p.progress ?? (() => {})
+  const clock = phaseClock(say)
   clock.enter('open')
   const overTcp = p.transport === 'tcp'
   const addresses = overTcp
@@ -298,7 +304,6 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     })
   }
   p.observe?.(nodes, 'opened')
-  const say = p.progress ?? (() => {})
   say(
     `${p.flood ? 'flooding' : 'gossip'} over ${p.transport ?? 'memory'}: starting ${p.nodes} nodes`,
   )
@@ -350,7 +355,12 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     const off = nodes[0]!.store.onHead(({ head }) => {
       const done = head.block_header.height - startHeight
       const cpuAt = cpuNow()
-      if (done > 1) cpuMsPerBlock.push(cpuAt - lastBlockCpu)
+      if (done > 1) {
+        cpuMsPerBlock.push(cpuAt - lastBlockCpu)
+        say(
+          `block ${done}: ${((cpuAt - lastBlockCpu) / 1000).toFixed(1)} CPU s since block ${done - 1}`,
+        )
+      }
       lastBlockCpu = cpuAt
       if (done > 0 && done % Math.max(1, Math.round(p.blocks / 10)) === 0 && done < p.blocks)
         say(`${done}/${p.blocks} blocks, ${((wallNow() - wallStart) / 1000).toFixed(0)} s`)
