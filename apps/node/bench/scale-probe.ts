@@ -8,6 +8,7 @@ import { runPropagation } from './propagation.js'
 const RealDate = Date
 const t0 = RealDate.now()
 const nodes = Number(process.env.N ?? 1000)
+let simulated: readonly { addressBook: { size: number } | undefined }[] = []
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)}MiB`
 const r = await runPropagation({
   nodes,
@@ -22,14 +23,19 @@ const r = await runPropagation({
   flood: process.env.FLOOD === '1',
   shareBlocks: process.env.SHARE !== '0',
   // SNAPSHOT=file: a heap snapshot once all are connected (what a node costs in memory).
-  observe: (_nodes, phase) => {
+  observe: (nodes, phase) => {
     if (phase === 'measuring' && process.env.SNAPSHOT) writeHeapSnapshot(process.env.SNAPSHOT)
+    if (phase === 'measuring') simulated = nodes
   },
   progress: (l) =>
     console.error(
       `[${((RealDate.now() - t0) / 1000).toFixed(1)}s] ${l} rss=${mib(process.memoryUsage().rss)}`,
     ),
 })
+const books = simulated.map((node) => node.addressBook?.size ?? 0)
+console.error(
+  `address book entries per node at the end: mean ${(books.reduce((a, b) => a + b, 0) / Math.max(1, books.length)).toFixed(1)}, max ${Math.max(0, ...books)}`,
+)
 for (const phase of r.phases)
   console.error(
     `phase ${phase.name.padEnd(8)} wall ${(phase.wallMs / 1000).toFixed(1)} s, CPU ${(phase.cpuMs / 1000).toFixed(1)} s, simulated ${(phase.simulatedMs / 1000).toFixed(1)} s, heap ${mib(phase.heapUsed)}`,
