@@ -103,6 +103,12 @@ class TimerHeap {
     this.cancelledInHeap = 0
   }
 
+  /** Drops every entry (uninstall: nothing pending may keep a finished simulation's nodes alive). */
+  clear(): void {
+    this.items = []
+    this.cancelledInHeap = 0
+  }
+
   push(entry: Entry): void {
     entry.queued = true
     const items = this.items
@@ -249,6 +255,9 @@ export function installVirtualTime(options: VirtualTimeOptions = {}): VirtualTim
   return {
     uninstall() {
       running = false
+      // The driver's loop ends at its next turn; until then its heap would hold every pending
+      // timer's callback, and through them the nodes of the run (a following run's heap baseline).
+      heap.clear()
       g.setTimeout = real.setTimeout
       g.clearTimeout = real.clearTimeout
       g.setInterval = real.setInterval
