@@ -16,6 +16,12 @@ async function perform(request: Request): Promise<unknown> {
       return session.announceFlood(request.params)
     case 'pullFlood':
       return session.pullFlood(request.params)
+    case 'makeBlocks':
+      return session.makeBlocks(request.params)
+    case 'sendBlocks':
+      return session.sendBlocks(request.params)
+    case 'postTx':
+      return session.postTx(request.params)
     case 'stillAnswers':
       return session.stillAnswers(request.params)
     case 'report':

@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Ends, Operation, Operations, Report, Request, Response } from './attacks.js'
 import { claimAddress, type HostileContext } from './harness.js'
+import { closeSummary } from './observed-transport.js'
 
 const hostPath = fileURLToPath(new URL('./attacker-host.ts', import.meta.url))
 /** tsx by location, so the host loads the workspace's TypeScript sources. */
@@ -116,19 +117,30 @@ process.once('exit', () => {
   for (const host of live) void host.kill()
 })
 
-/** Opens `count` connections from `host` to the node of `ctx`, each claiming its own address. */
-export function openFrom(
+/**
+ * Opens `count` connections from `host` to the node of `ctx`, each claiming its own address;
+ * fails naming the node's typed reason for each one it closed instead of answering SHAKEHAND.
+ */
+export async function openFrom(
   host: AttackerHost,
   ctx: HostileContext,
   count: number,
   options: { handshake: boolean; local?: string } = { handshake: true },
 ): Promise<Ends[]> {
-  return host.request('open', {
+  const opened = await host.request('open', {
     target: ctx.node.address,
     genesis: ctx.genesis.block_header.hash,
     claims: Array.from({ length: count }, claimAddress),
     ...options,
   })
+  const refused = opened.filter((c) => c.refused)
+  if (refused.length) {
+    const closes = await Promise.all(refused.map((c) => ctx.closeOf(c, 1_000)))
+    throw new Error(
+      `${refused.length} of ${count} attacker connections had no SHAKEHAND answer; the node closed them: ${closeSummary(closes)}`,
+    )
+  }
+  return opened
 }
 
 /** Sums what each connection of a report received, by code. */

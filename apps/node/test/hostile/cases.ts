@@ -345,22 +345,31 @@ export const hostileCases: HostileCase[] = [
     name: 'orphan flood: 500 blocks on unknown parents',
     expected: 'open, all held within the bound, store unchanged',
     async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const height = ctx.node.store.height()
-      // All 500 of one round, sent as it begins: stamped with the wall clock as they were built,
-      // a round boundary while building or sending made the last one LATE under load.
-      const round = await nextRound(ctx.node)
-      const stamp = roundStart(round, ctx.node.store.params) + 1
-      const blocks = Array.from({ length: 500 }, (_, i) => orphan(ctx, 2, `flood-${i}`, stamp))
-      const last = blockOutcome(ctx, blocks.at(-1)!.block_header.hash)
-      for (const block of blocks) peer.send({ code: 'NEW_BLOCK', data: block })
-      const outcome = await last
-      const alive = await stillAnswers(ctx, peer)
-      peer.close()
-      const bounded = ctx.node.gossip.heldOrphans <= 32
-      return outcome === 'held ORPHAN' && alive && bounded && ctx.node.store.height() === height
-        ? 'open, all held within the bound, store unchanged'
-        : `${outcome}, alive=${alive}, held=${ctx.node.gossip.heldOrphans}`
+      return withAttacker(async (host) => {
+        const [ends] = await openFrom(host, ctx, 1)
+        const height = ctx.node.store.height()
+        // All 500 of one round, sent as it begins: stamped with the wall clock as they were
+        // built, a round boundary while building or sending made the last one LATE under load.
+        const round = await nextRound(ctx.node)
+        const hashes = await host.request('makeBlocks', {
+          count: 500,
+          height: height + 2,
+          prevHash: 'random',
+          timestamp: roundStart(round, ctx.node.store.params) + 1,
+          tag: 'flood',
+          order: 'made',
+          seed: 500,
+        })
+        const last = blockOutcome(ctx, hashes.at(-1)!)
+        await host.request('sendBlocks', { batch: 500 })
+        const outcome = await last
+        const [alive] = await host.request('stillAnswers', { timeoutMs: 30_000 })
+        const info = alive ? undefined : await ctx.closeOf(ends!, 0)
+        const bounded = ctx.node.gossip.heldOrphans <= 32
+        return outcome === 'held ORPHAN' && alive && bounded && ctx.node.store.height() === height
+          ? 'open, all held within the bound, store unchanged'
+          : `${outcome}, alive=${alive}${info ? ` (close ${closeCode(info)})` : ''}, held=${ctx.node.gossip.heldOrphans}`
+      })
     },
   },
   {
