@@ -20,6 +20,10 @@ async function perform(request: Request): Promise<unknown> {
       return session.makeBlocks(request.params)
     case 'sendBlocks':
       return session.sendBlocks(request.params)
+    case 'connectMany':
+      return session.connectMany(request.params)
+    case 'crowdOpen':
+      return session.crowdOpen(request.params)
     case 'postTx':
       return session.postTx(request.params)
     case 'stillAnswers':

@@ -98,6 +98,13 @@ export interface Operations {
   makeBlocks: { params: MakeBlocksParams; result: string[] }
   /** Sends the blocks made, as NEW_BLOCKs, on every connection, `batch` per write. */
   sendBlocks: { params: { batch: number }; result: Sent }
+  /** Opens `count` connections at once, no SHAKEHAND; tells how many the node took and refused. */
+  connectMany: {
+    params: { target: string; count: number; local?: string }
+    result: { opened: number; refused: number }
+  }
+  /** Resolves once at most `atMost` of the `connectMany` connections are open, or after `timeoutMs`: how many are. */
+  crowdOpen: { params: { atMost: number; timeoutMs: number }; result: number }
   /** Resolves with how many requests got each HTTP status. */
   postTx: { params: PostTxParams; result: Record<string, number> }
   /** Sends a SHAKEHAND on every open connection and tells, per connection, whether it is answered within `timeoutMs`. */
@@ -148,6 +155,8 @@ export class AttackSession {
   private peers: { peer: RawPeer; claim: string }[] = []
   private genesis = ''
   private blocks: Block[] = []
+  /** The `connectMany` connections (not part of the floods). */
+  private crowd: RawPeer[] = []
   private cpuAtStart: NodeJS.CpuUsage | undefined
 
   async open(params: OpenParams): Promise<Opened[]> {
@@ -213,6 +222,35 @@ export class AttackSession {
     return this.flood(blocks.length, batch, (i) => ({ code: 'NEW_BLOCK', data: blocks[i] }))
   }
 
+  async connectMany(params: {
+    target: string
+    count: number
+    local?: string
+  }): Promise<{ opened: number; refused: number }> {
+    this.cpuAtStart ??= process.cpuUsage()
+    const tried = await Promise.allSettled(
+      Array.from({ length: params.count }, () => RawPeer.connect(params.target, params.local)),
+    )
+    this.crowd = tried.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    return { opened: this.crowd.length, refused: tried.length - this.crowd.length }
+  }
+
+  /** Waits on the connections' own close events, never longer than `timeoutMs`. */
+  async crowdOpen({ atMost, timeoutMs }: { atMost: number; timeoutMs: number }): Promise<number> {
+    const open = () => this.crowd.filter((p) => !p.isClosed).length
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs)
+      const check = () => {
+        if (open() > atMost) return
+        clearTimeout(timer)
+        resolve()
+      }
+      for (const peer of this.crowd) void peer.closed.then(check)
+      check()
+    })
+    return open()
+  }
+
   async postTx(params: PostTxParams): Promise<Record<string, number>> {
     this.cpuAtStart ??= process.cpuUsage()
     const statuses: Record<string, number> = {}
@@ -261,7 +299,9 @@ export class AttackSession {
 
   close(): null {
     for (const { peer } of this.peers) peer.close()
+    for (const peer of this.crowd) peer.close()
     this.peers = []
+    this.crowd = []
     return null
   }
 

@@ -560,32 +560,25 @@ export const hostileCases: HostileCase[] = [
     name: '1,000 simultaneous connections from one host',
     expected: 'extras closed, node serves others',
     async run(ctx) {
-      const opened = await Promise.allSettled(Array.from({ length: 1000 }, () => ctx.open()))
-      const peers = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-      // The transport's per-host cap refuses some; the rest wait for SHAKEHAND in a bounded
-      // pool that closes the oldest to admit the newest. Either way few stay open: wait for
-      // the closes themselves (each raw socket's close event), at most 5 s.
-      const open = () => peers.filter((p) => !p.isClosed).length
-      const refused = opened.length - peers.length
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5_000)
-        const check = () => {
-          if (open() > 100) return
-          clearTimeout(timer)
-          resolve()
-        }
-        for (const peer of peers) void peer.closed.then(check)
-        check()
+      return withAttacker(async (host) => {
+        // The crowd connects from its own process: 1,000 connects at once are the attacker's work.
+        const { opened, refused } = await host.request('connectMany', {
+          target: ctx.node.address,
+          count: 1000,
+        })
+        // The transport's per-host cap refuses some; the rest wait for SHAKEHAND in a bounded
+        // pool that closes the oldest to admit the newest. Either way few stay open: wait for
+        // the closes themselves (each raw socket's close event), at most 5 s.
+        const open = await host.request('crowdOpen', { atMost: 100, timeoutMs: 5_000 })
+        const refusedOrEvicted = refused > 0 || open < opened
+        const probe = await ctx.open({ handshake: true, local: '127.0.0.2' })
+        const served = !probe.isClosed
+        probe.close()
+        const stillOpen = await host.request('crowdOpen', { atMost: 100, timeoutMs: 0 })
+        return refusedOrEvicted && served && stillOpen <= 100
+          ? 'extras closed, node serves others'
+          : `closed=${refusedOrEvicted} served=${served} open=${stillOpen}`
       })
-      const refusedOrEvicted = refused > 0 || open() < peers.length
-      const probe = await ctx.open({ handshake: true, local: '127.0.0.2' })
-      const served = !probe.isClosed
-      probe.close()
-      const stillOpen = open()
-      for (const peer of peers) peer.close()
-      return refusedOrEvicted && served && stillOpen <= 100
-        ? 'extras closed, node serves others'
-        : `closed=${refusedOrEvicted} served=${served} open=${stillOpen}`
     },
   },
 ]
