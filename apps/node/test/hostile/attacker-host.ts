@@ -24,8 +24,6 @@ async function perform(request: Request): Promise<unknown> {
       return session.connectMany(request.params)
     case 'crowdOpen':
       return session.crowdOpen(request.params)
-    case 'postTx':
-      return session.postTx(request.params)
     case 'stillAnswers':
       return session.stillAnswers(request.params)
     case 'report':

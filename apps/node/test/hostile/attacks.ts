@@ -62,13 +62,6 @@ export interface MakeBlocksParams {
   seed: number
 }
 
-/** POSTs `count` transactions of about `padBytes` each to `url`, one after another. */
-export interface PostTxParams {
-  url: string
-  count: number
-  padBytes: number
-}
-
 export interface Sent {
   messages: number
   bytes: number
@@ -105,8 +98,6 @@ export interface Operations {
   }
   /** Resolves once at most `atMost` of the `connectMany` connections are open, or after `timeoutMs`: how many are. */
   crowdOpen: { params: { atMost: number; timeoutMs: number }; result: number }
-  /** Resolves with how many requests got each HTTP status. */
-  postTx: { params: PostTxParams; result: Record<string, number> }
   /** Sends a SHAKEHAND on every open connection and tells, per connection, whether it is answered within `timeoutMs`. */
   stillAnswers: { params: { timeoutMs: number }; result: boolean[] }
   report: { params: Record<string, never>; result: Report }
@@ -249,22 +240,6 @@ export class AttackSession {
       check()
     })
     return open()
-  }
-
-  async postTx(params: PostTxParams): Promise<Record<string, number>> {
-    this.cpuAtStart ??= process.cpuUsage()
-    const statuses: Record<string, number> = {}
-    const pad = 'x'.repeat(params.padBytes)
-    for (let i = 0; i < params.count; i++) {
-      const response = await fetch(params.url, {
-        method: 'POST',
-        body: JSON.stringify({ i, pad }),
-        headers: { 'content-type': 'application/json' },
-      })
-      await response.arrayBuffer()
-      statuses[response.status] = (statuses[response.status] ?? 0) + 1
-    }
-    return statuses
   }
 
   async stillAnswers({ timeoutMs }: { timeoutMs: number }): Promise<boolean[]> {
