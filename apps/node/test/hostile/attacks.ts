@@ -48,14 +48,13 @@ export interface PullFloodParams {
 /**
  * `count` well-formed blocks made in the host (hashing them is the attacker's work, not the
  * node's): each at `height`, on `prevHash` (or on a fresh random parent: an orphan), stamped
- * `timestamp` (or the clock when made, at least `minTimestamp`), produced and tagged `${tag}-${i}`.
+ * `timestamp` (or the clock when made), produced and tagged `${tag}-${i}`.
  */
 export interface MakeBlocksParams {
   count: number
   height: number
   prevHash: string | 'random'
   timestamp?: number
-  minTimestamp?: number
   tag: string
   /** Send order: as made, or by descending hash (the worst case for a relay that keeps the lowest). */
   order: 'made' | 'descending-hash'
@@ -198,7 +197,7 @@ export class AttackSession {
       createBlock({
         height: params.height,
         prevHash: params.prevHash === 'random' ? random() : params.prevHash,
-        timestamp: params.timestamp ?? Math.max(Date.now(), params.minTimestamp ?? 0),
+        timestamp: params.timestamp ?? Date.now(),
         producer: `hostile-${params.tag}-${i}`,
         transactions: [{ tag: `${params.tag}-${i}` }],
       }),
