@@ -87,7 +87,12 @@ export class AttackerHost {
           reject(error)
         },
       })
-      this.child.send({ id, op, params } as Request)
+      // A host that is gone fails the request now, not at its deadline.
+      this.child.send({ id, op, params } as Request, (error) => {
+        if (!error) return
+        this.pending.get(id)?.reject(error)
+        this.pending.delete(id)
+      })
     })
   }
 
