@@ -348,18 +348,23 @@ export const hostileCases: HostileCase[] = [
       return withAttacker(async (host) => {
         const [ends] = await openFrom(host, ctx, 1)
         const height = ctx.node.store.height()
-        // All 500 of one round, sent as it begins: stamped with the wall clock as they were
-        // built, a round boundary while building or sending made the last one LATE under load.
-        const round = await nextRound(ctx.node)
-        const hashes = await host.request('makeBlocks', {
-          count: 500,
-          height: height + 2,
-          prevHash: 'random',
-          timestamp: roundStart(round, ctx.node.store.params) + 1,
-          tag: 'flood',
-          order: 'made',
-          seed: 500,
-        })
+        // All 500 of one round, made before it and sent as it begins: stamped with the clock as
+        // they were built, or built once it had begun, a round end while building or sending
+        // made the last one LATE under load. Made again if making them outlasted their round.
+        let hashes: string[] = []
+        for (let attempt = 0, sent = false; attempt < 3 && !sent; attempt++) {
+          const next = ctx.node.gossip.currentRound + 1
+          hashes = await host.request('makeBlocks', {
+            count: 500,
+            height: height + 2,
+            prevHash: 'random',
+            timestamp: roundStart(next, ctx.node.store.params) + 1,
+            tag: 'flood',
+            order: 'made',
+            seed: 500 + attempt,
+          })
+          sent = ctx.node.gossip.currentRound < next && (await nextRound(ctx.node)) === next
+        }
         const last = blockOutcome(ctx, hashes.at(-1)!)
         await host.request('sendBlocks', { batch: 500 })
         const outcome = await last
