@@ -136,6 +136,8 @@ const headOf = (block: Block) => ({
  */
 export async function startGrowingPeer(chain: readonly Block[], tipHeight: number) {
   let tip = tipHeight
+  /** Served up to here; undefined: up to the claimed tip (a Status that lags its chain serves more). */
+  let served: number | undefined
   const holds = new Map<number, { reached: () => void; released: Promise<void> }>()
   const peers = new PeerManager({
     transport: tcpTransport(),
@@ -154,7 +156,7 @@ export async function startGrowingPeer(chain: readonly Block[], tipHeight: numbe
           await hold.released
         }
         if (height === 0) return genesis
-        return height <= tip ? (chain[height - 1] ?? null) : null
+        return height <= (served ?? tip) ? (chain[height - 1] ?? null) : null
       },
     },
     limits: { statusIntervalMs: 50 },
@@ -164,6 +166,10 @@ export async function startGrowingPeer(chain: readonly Block[], tipHeight: numbe
     peers,
     grow(to: number) {
       tip = to
+    },
+    /** Serves blocks up to `height` while its Status still claims the old tip (its beat lags). */
+    serveUpTo(height: number) {
+      served = height
     },
     /** Holds the answer for `height`; `reached` resolves when it is asked for. */
     hold(height: number) {
