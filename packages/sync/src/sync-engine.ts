@@ -134,7 +134,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       this.schedule()
     }
     this.peers.on('status', seen)
-    this.peers.on('ready', seen)
+    this.peers.on('ready', (peer: Peer) => {
+      this.memory.reconnected(peer.id)
+      seen(peer)
+    })
     // Per-peer memory lives only as long as the peer is connected.
     this.peers.on('disconnect', (peer) => {
       if (!peer.connected) this.memory.forget(peer.id)
