@@ -7,6 +7,14 @@
 // or GC. GC entries arrive asynchronously, so a span is read once it is
 // over (`read` at the end of the block's window), counting the entries
 // that started inside it.
+//
+// On Linux the event-loop thread's scheduler counters
+// (/proc/thread-self/schedstat: time on a CPU, time runnable but waiting in
+// the run queue) say how much of a span the thread spent waiting for a core
+// that others held. Wall time less that wait is the time to all the stack
+// would have had with a core to itself (its loop never idles while a
+// block spreads: the utilisation is 1.00); on a quiet machine the two agree.
+import { readFileSync } from 'node:fs'
 import {
   constants,
   type EventLoopUtilization,
@@ -60,6 +68,20 @@ export interface SpanReading {
   majorGcs: number
   /** Event-loop utilisation over the span (0..1): the share of it the loop was not idle. */
   elu: number
+  /** The event-loop thread's time runnable but waiting for a core (NaN without schedstat). */
+  cpuWaitMs: number
+  /** The event-loop thread's time on a core (NaN without schedstat). */
+  onCpuMs: number
+}
+
+/** The calling (main) thread's [ns on a CPU, ns waiting in the run queue], or undefined. */
+function schedstat(): [number, number] | undefined {
+  try {
+    const [onCpu, waiting] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')
+    return [Number(onCpu), Number(waiting)]
+  } catch {
+    return undefined
+  }
 }
 
 export interface Span {
@@ -74,7 +96,10 @@ export function startSpan(): Span {
   const wallStart = performance.now()
   const cpuStart = process.cpuUsage()
   const eluStart = performance.eventLoopUtilization()
-  let closed: { wallEnd: number; cpuMs: number; elu: EventLoopUtilization } | undefined
+  const schedStart = schedstat()
+  let closed:
+    | { wallEnd: number; cpuMs: number; elu: EventLoopUtilization; sched?: [number, number] }
+    | undefined
   return {
     end() {
       if (closed) return
@@ -83,6 +108,7 @@ export function startSpan(): Span {
         wallEnd: performance.now(),
         cpuMs: (user + system) / 1000,
         elu: performance.eventLoopUtilization(eluStart),
+        sched: schedstat(),
       }
     },
     ended: () => closed !== undefined,
@@ -94,7 +120,13 @@ export function startSpan(): Span {
           gcMs: Number.NaN,
           majorGcs: 0,
           elu: Number.NaN,
+          cpuWaitMs: Number.NaN,
+          onCpuMs: Number.NaN,
         }
+      const sched =
+        schedStart && closed.sched
+          ? [closed.sched[0] - schedStart[0], closed.sched[1] - schedStart[1]]
+          : [Number.NaN, Number.NaN]
       const inside = gcEntries.filter((e) => e.start >= wallStart && e.start < closed!.wallEnd)
       return {
         wallMs: closed.wallEnd - wallStart,
@@ -102,6 +134,8 @@ export function startSpan(): Span {
         gcMs: inside.reduce((sum, e) => sum + e.duration, 0),
         majorGcs: inside.filter((e) => e.major).length,
         elu: closed.elu.utilization,
+        onCpuMs: sched[0]! / 1e6,
+        cpuWaitMs: sched[1]! / 1e6,
       }
     },
   }
