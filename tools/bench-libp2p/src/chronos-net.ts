@@ -3,6 +3,7 @@
 // nodes do). A block is injected at a producer as its own candidate at a
 // round start; it spreads by the node's own gossip (whole to sqrt(m) peers,
 // hash announcements to the rest).
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { type Block, createGenesis, roundOf, roundStart } from '@chronos/codec'
 import { ChronosNode, resolveConfig } from '@chronos/node'
@@ -275,13 +276,44 @@ export function until(
   })
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A port for a node whose address its peers must know before it listens.
+ * Drawn below the kernel's ephemeral range and checked free: a port from
+ * that range (listen on 0, close, reuse) can be taken in between as the
+ * source port of any outgoing connection on the machine, the libp2p host's
+ * 240 dials included (a run failed that way with EADDRINUSE).
+ */
+export async function freePort(random: () => number = Math.random): Promise<number> {
+  const ephemeralLow = ephemeralRangeStart()
+  const low = 10_000
+  for (let attempt = 0; attempt < 200 && ephemeralLow > low + 1000; attempt++) {
+    const port = low + Math.floor(random() * (ephemeralLow - low))
+    if (taken.has(port)) continue
+    if (await canListen(port)) {
+      taken.add(port)
+      return port
+    }
+  }
+  throw new Error(`no free port found in ${low}-${ephemeralLow - 1}`)
+}
+
+/** Ports handed out by this process (two nets of one host must not share one). */
+const taken = new Set<number>()
+
+function ephemeralRangeStart(): number {
+  try {
+    return Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    )
+  } catch {
+    return 32_768
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
 }
