@@ -123,7 +123,19 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
     node.addEventListener('connection:close', () => disconnects++)
     pubsub.subscribe(TOPIC)
   })
-  await Promise.all(graph.edges.map(([a, b]) => nodes[a]!.dial(nodes[b]!.getMultiaddrs()[0]!)))
+  // On a starved machine a dial can pass even the 60 s deadline (TimeoutError); it is tried
+  // again rather than losing the run, and the third failure says which edge.
+  const dial = async (a: number, b: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await nodes[a]!.dial(nodes[b]!.getMultiaddrs()[0]!)
+      } catch (error) {
+        if (attempt === 3)
+          throw new Error(`libp2p dial ${a} -> ${b} failed 3 times: ${(error as Error).message}`)
+      }
+    }
+  }
+  await Promise.all(graph.edges.map(([a, b]) => dial(a, b)))
   const meshSizes = () =>
     nodes.map((n) => (n.services.pubsub as GossipSub).getMeshPeers(TOPIC).length)
   const connections = () => nodes.reduce((sum, n) => sum + n.getConnections().length, 0)
