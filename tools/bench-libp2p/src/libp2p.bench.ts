@@ -57,6 +57,8 @@ interface SizeCase {
   bytes: number
   /** Measured pairs. */
   blocks: number
+  /** Pairs run first and not counted (WARMUP_NOTE). */
+  warmup: number
   roundMs: number
 }
 const sizes: SizeCase[] = [
@@ -64,21 +66,22 @@ const sizes: SizeCase[] = [
     label: '16KB',
     bytes: 16 * 1024,
     blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS', 11),
+    warmup: env('CHRONOS_BENCH_LIBP2P_WARMUP', 2),
     roundMs: 4000,
   },
   {
     label: '1MB',
     bytes: 1024 * 1024,
     blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS_1MB', 7),
+    // One: a pair costs 24 s here, and the first block is the cold one.
+    warmup: env('CHRONOS_BENCH_LIBP2P_WARMUP_1MB', 1),
+    // Long enough for Chronos to reach all 30 nodes within its round on a loaded machine.
     roundMs: 12000,
   },
 ]
-/**
- * Pairs run first at each size and not counted (one of each order): the
- * first blocks meet cold code (JIT), a gossipsub mesh still settling after
- * it first reached D_lo, and heaps not yet grown to a block's size.
- */
-const WARMUP_PAIRS = env('CHRONOS_BENCH_LIBP2P_WARMUP', 2)
+// WARMUP_NOTE: pairs run first at each size and not counted: the first blocks meet cold code
+// (JIT; each size starts fresh host processes), a gossipsub mesh still settling after it first
+// reached D_lo, and heaps not yet grown to a block's size.
 /**
  * Both stacks' byte windows are a round less this, from injection / publish:
  * short enough that a gossipsub window and the Chronos round after it fit
@@ -130,7 +133,7 @@ for (const size of sizes) {
   const deadline = GOSSIPSUB_DEADLINE_ROUNDS * size.roundMs
   const windowMs = size.roundMs - WINDOW_GUARD_MS
   const toAll = (d: Delivery) => (d.seenMs.length === NODES ? Math.max(...d.seenMs) : Number.NaN)
-  const total = WARMUP_PAIRS + size.blocks
+  const total = size.warmup + size.blocks
   for (let index = 0; index < total; index++) {
     const producer = Math.floor(random() * NODES)
     const chronosFirst = index % 2 === 0
@@ -157,7 +160,7 @@ for (const size of sizes) {
     const { envelope, replanned, ...chronosDelivery } = chronosRun
     const pair: Pair = {
       index,
-      warmup: index < WARMUP_PAIRS,
+      warmup: index < size.warmup,
       producer,
       order: chronosFirst ? 'chronos first' : 'gossipsub first',
       chronos: chronosDelivery,
