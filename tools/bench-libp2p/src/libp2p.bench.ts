@@ -65,7 +65,7 @@ const sizes: SizeCase[] = [
   {
     label: '16KB',
     bytes: 16 * 1024,
-    blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS', 11),
+    blocks: env('CHRONOS_BENCH_LIBP2P_BLOCKS', 15),
     warmup: env('CHRONOS_BENCH_LIBP2P_WARMUP', 2),
     roundMs: 4000,
   },
