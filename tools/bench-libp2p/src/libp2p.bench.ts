@@ -1,15 +1,18 @@
 // `pnpm bench` for Chronos against js-libp2p gossipsub, same run, same machine.
 //
 // Propagation: the same random 8-regular graph of 30 nodes on loopback for
-// both stacks, the same block bytes (16 KB, then 1 MB) from random
+// both stacks, the same block bytes (16 KB, then 1 MB) from seeded random
 // producers, one block at a time, each block sent by Chronos and by
-// gossipsub back to back (the order alternating), so a burst of load on this
-// shared machine hits both. Each stack's 30 nodes run in a child process of
-// their own (stack-host.ts), the same layout for both, so neither stack's
-// event loop waits on the other's work. Bytes are counted at the sockets,
-// over one window per block: Chronos's round from injection; gossipsub the
-// same length from its publish, stretched to one heartbeat past its last
-// delivery when that comes later (it has no rounds to drop a late block).
+// gossipsub back to back (a pair; the order alternating), so a burst of load
+// on this shared machine hits both. Warm-up pairs first, not counted; the
+// figures are medians of per-pair ratios with quartiles. Each stack's 30
+// nodes run in a child process of their own (stack-host.ts), the same layout
+// for both, so neither stack's event loop waits on the other's work; each
+// host collects garbage before its timed span and measures the span's wall,
+// CPU, GC and wait for a core (meter.ts). Bytes are counted at the sockets,
+// over one window of the same length per block from injection / publish,
+// stretched past the last delivery when that comes later (gossipsub has no
+// rounds to drop a late block).
 // A size counts only when gossipsub's mesh formed and every block reached
 // all nodes on both stacks; otherwise it says what failed and prints no ratio.
 // Throughput: two nodes, 1 KiB and 1 MiB messages, a Chronos connection
