@@ -63,18 +63,47 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
   console.log(
     `  time to all: p50 ${ms(percentile(toAll, 0.5))}, p99 ${ms(percentile(toAll, 0.99))}; spec model p50 ${ms(percentile(modelToAll, 0.5))}; flooding p50 ${ms(percentile(floodToAll, 0.5))}`,
   )
-  const cost = (run: PropagationResult) => ({
-    wall_s: r3(run.wallMs / 1000),
-    setup_wall_s: r3(run.setupWallMs / 1000),
-    cpu_s: r3(run.cpuMs / 1000),
-    simulated_s_per_wall_s: r3(run.simulatedMs / run.wallMs),
-    heap_per_node_bytes: Math.round(run.heapPerNode),
-    rss_per_node_bytes: Math.round(run.rssPerNode),
-  })
+  const cost = (run: PropagationResult) => {
+    const setup = run.phases.filter((phase) => ['open', 'start', 'connect'].includes(phase.name))
+    const sum = (key: 'wallMs' | 'cpuMs') => setup.reduce((total, phase) => total + phase[key], 0)
+    return {
+      wall_s: r3(run.wallMs / 1000),
+      setup_wall_s: r3(run.setupWallMs / 1000),
+      cpu_s: r3(run.cpuMs / 1000),
+      setup_cpu_s: r3(sum('cpuMs') / 1000),
+      simulated_s: r3(run.simulatedMs / 1000),
+      simulated_s_per_wall_s: r3(run.simulatedMs / run.wallMs),
+      simulated_s_per_cpu_s: r3(run.simulatedMs / run.cpuMs),
+      cpu_s_per_block_p50: r3(percentile(run.cpuMsPerBlock, 0.5) / 1000),
+      heap_per_node_bytes: Math.round(run.heapPerNode),
+      heap_per_node_after_blocks_bytes: Math.round(run.heapPerNodeAfterBlocks),
+      rss_per_node_bytes: Math.round(run.rssPerNode),
+      // The process's peak resident set so far (both runs of a size, and earlier sizes).
+      rss_peak_bytes: process.resourceUsage().maxRSS * 1024,
+      phases: Object.fromEntries(
+        run.phases.map((phase) => [
+          phase.name,
+          {
+            wall_s: r3(phase.wallMs / 1000),
+            cpu_s: r3(phase.cpuMs / 1000),
+            simulated_s: r3(phase.simulatedMs / 1000),
+          },
+        ]),
+      ),
+    }
+  }
   const costs = { gossip: cost(ours), flooding: cost(flooding) }
   console.log(
     `  cost (gossip run): ${costs.gossip.wall_s} s wall for ${r3(ours.simulatedMs / 1000)} s simulated (${costs.gossip.simulated_s_per_wall_s} simulated s per wall s), ${costs.gossip.cpu_s} s CPU, heap ${(ours.heapPerNode / 1024).toFixed(0)} KiB per node`,
   )
+  for (const [name, run] of Object.entries(costs))
+    console.log(
+      `  ${name} phases (CPU s): ${Object.entries(run.phases)
+        .map(([phase, c]) => `${phase} ${c.cpu_s}`)
+        .join(
+          ', ',
+        )}; per block p50 ${run.cpu_s_per_block_p50}; RSS peak ${(run.rss_peak_bytes / 2 ** 30).toFixed(2)} GiB`,
+    )
   for (const [key, value] of Object.entries(ratios))
     console.log(`  ${key.padEnd(38)} ${value.toFixed(3)}`)
   return {
@@ -108,11 +137,35 @@ function summarise(nodes: number, ours: PropagationResult, flooding: Propagation
   }
 }
 
+/** One line per run as it ends: a size whose flooding run does not finish still has its gossip figures. */
+function runLine(run: PropagationResult, nodes: number) {
+  const toAll = run.reach.map((r) => r.p100)
+  const line = {
+    p50_time_to_all_ms: percentile(toAll, 0.5),
+    spec_model_p50_time_to_all_ms: r3(percentile(run.model.timeToAll, 0.5)),
+    p50_time_to_all_vs_spec_model: r3(
+      percentile(toAll, 0.5) / percentile(run.model.timeToAll, 0.5),
+    ),
+    p50_time_to_all_vs_ideal: r3(percentile(toAll, 0.5) / run.idealMs),
+    full_blocks_per_node: r3(run.fullBlockDeliveries / nodes),
+    spec_model_full_blocks_per_node: r3(run.model.fullBlockDeliveries / nodes),
+    bytes: run.bytes,
+    blocks_reaching_all: run.reach.filter((r) => r.reached === nodes).length,
+    cpu_s_per_block: run.cpuMsPerBlock.map((ms) => r3(ms / 1000)),
+    heap_per_node_bytes: Math.round(run.heapPerNode),
+    heap_per_node_after_blocks_bytes: Math.round(run.heapPerNodeAfterBlocks),
+    rss_peak_bytes: process.resourceUsage().maxRSS * 1024,
+  }
+  base.progress(`run done: ${JSON.stringify(line)}`)
+}
+
 const bySize: Record<string, unknown> = {}
 for (const nodes of sizes) {
   const params = { ...base, nodes, blocks: blocksFor(nodes) }
   const ours = await runPropagation({ ...params, flood: false })
+  runLine(ours, nodes)
   const flooding = await runPropagation({ ...params, flood: true })
+  runLine(flooding, nodes)
   bySize[String(nodes)] = { ...summarise(nodes, ours, flooding), params }
 }
 

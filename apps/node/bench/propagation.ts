@@ -10,12 +10,14 @@
 // clock and so measures the whole stack, CPU included.
 
 import { createServer } from 'node:net'
-import { createGenesis } from '@chronos/codec'
+import { createGenesis, setPublicKeyCacheSize } from '@chronos/codec'
 import { memoryNetwork, tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../src/index.js'
 import { sharedBlockChecks } from './shared-block-checks.js'
+import { simulatedNodeKeys } from './sim-keys.js'
+import { SharedRecords, simulatedLevel } from './sim-level.js'
 import { type RelayGraph, runSpecModel, type SpecModelResult } from './spec-model.js'
 import { installVirtualTime } from './virtual-time.js'
 
@@ -87,16 +89,74 @@ export interface PropagationResult {
   cpuMs: number
   /** Heap and RSS growth per node from before the nodes were opened to all connected, bytes. */
   heapPerNode: number
+  /** Heap growth per node from before the nodes were opened to the last block counted (chains included). */
+  heapPerNodeAfterBlocks: number
   rssPerNode: number
   /** Wall-clock ms from opening the first node to all connected. */
   setupWallMs: number
+  /**
+   * Where the run's CPU went, phase by phase: `open` (every node's key, store and
+   * genesis), `start` (listening, first dials), `connect` (identity handshakes, peer
+   * exchange, until all connected), `measure` (the blocks), `stop`.
+   */
+  phases: Phase[]
+  /** CPU ms of the process between consecutive blocks of the measured part (production to production). */
+  cpuMsPerBlock: number[]
+}
+
+export interface Phase {
+  name: 'open' | 'start' | 'connect' | 'measure' | 'stop'
+  wallMs: number
+  cpuMs: number
+  simulatedMs: number
+  /** Monotonic µs at the phase's start (the clock of `node --cpu-prof`'s timestamps). */
+  startMicros: number
+  /** Heap used at the phase's end, bytes. */
+  heapUsed: number
 }
 
 /** Wall-clock ms that virtual time does not fake. */
 const wallNow = () => Number(process.hrtime.bigint()) / 1e6
 const collect = () => (globalThis as { gc?: () => void }).gc?.()
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
+/** Times consecutive phases on the wall clock, the process's CPU and the (maybe virtual) clock. */
+function phaseClock(say: (line: string) => void) {
+  const phases: Phase[] = []
+  let open: { name: Phase['name']; wall: number; cpu: number; simulated: number } | undefined
+  const close = () => {
+    if (!open) return
+    phases.push({
+      name: open.name,
+      wallMs: wallNow() - open.wall,
+      cpuMs: cpuNow() - open.cpu,
+      simulatedMs: performance.now() - open.simulated,
+      startMicros: Math.round(open.wall * 1000),
+      heapUsed: process.memoryUsage().heapUsed,
+    })
+    const phase = phases.at(-1)!
+    // Printed as each phase ends, so that a run stopped early still tells where its CPU went.
+    say(
+      `phase ${phase.name}: ${(phase.cpuMs / 1000).toFixed(1)} CPU s, ${(phase.wallMs / 1000).toFixed(1)} wall s, ${(phase.simulatedMs / 1000).toFixed(2)} simulated s, heap ${(phase.heapUsed / 2 ** 20).toFixed(0)} MiB`,
+    )
+    open = undefined
+  }
+  return {
+    phases,
+    /** Ends the phase running (if any) and starts `name` (undefined: just ends it). */
+    enter(name?: Phase['name']) {
+      close()
+      if (name) open = { name, wall: wallNow(), cpu: cpuNow(), simulated: performance.now() }
+    },
+  }
+}
 
 const silent = pino({ level: 'silent' })
+/** Where virtual time starts (2026-01-01): block timestamps and hashes repeat from run to run. */
+const VIRTUAL_START_MS = Date.UTC(2026, 0, 1)
 
 function rng(seed: number) {
   let state = seed
@@ -107,10 +167,18 @@ function rng(seed: number) {
 }
 
 export async function runPropagation(p: PropagationParams): Promise<PropagationResult> {
-  const virtual = p.transport !== 'tcp' && p.clock !== 'real' ? installVirtualTime() : undefined
+  // On virtual time a run repeats exactly: a fixed start, and the nodes' random draws seeded.
+  const virtual =
+    p.transport !== 'tcp' && p.clock !== 'real'
+      ? installVirtualTime({ startMs: VIRTUAL_START_MS, seed: p.seed })
+      : undefined
+  // One process holds every node's peers' keys: a cache sized for one node (256) would parse
+  // each key again at nearly every handshake; sized for the network, each is parsed once.
+  const keyCacheSize = setPublicKeyCacheSize(Math.max(256, p.nodes + 16))
   try {
     return await propagate(p)
   } finally {
+    setPublicKeyCacheSize(keyCacheSize)
     virtual?.uninstall()
   }
 }
@@ -141,6 +209,9 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   collect()
   const before = process.memoryUsage()
   const setupStart = wallNow()
+  const say = p.progress ?? (() => {})
+  const clock = phaseClock(say)
+  clock.enter('open')
   const overTcp = p.transport === 'tcp'
   const addresses = overTcp
     ? await Promise.all(
@@ -161,6 +232,8 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     }
     return [...chosen].map((j) => addresses[j]!)
   }
+  const keys = simulatedNodeKeys(p.seed, p.nodes)
+  const records = new SharedRecords()
   for (let i = 0; i < p.nodes; i++) {
     const config = resolveConfig(
       {},
@@ -185,7 +258,8 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
         genesis,
         logger: silent,
         transport: overTcp ? tcpTransport() : network.transport({ host: `n${i}` }),
-        db: new MemoryLevel({ valueEncoding: 'utf8' }),
+        db: overTcp ? new MemoryLevel({ valueEncoding: 'utf8' }) : simulatedLevel(records),
+        identity: keys[i],
         fullBlockPeers: p.flood ? (m) => m : undefined,
         blockChecks: overTcp ? undefined : blockChecks,
       }),
@@ -230,11 +304,12 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     })
   }
   p.observe?.(nodes, 'opened')
-  const say = p.progress ?? (() => {})
   say(
     `${p.flood ? 'flooding' : 'gossip'} over ${p.transport ?? 'memory'}: starting ${p.nodes} nodes`,
   )
+  clock.enter('start')
   for (const node of nodes) await node.start()
+  clock.enter('connect')
   // Measure only once every link is usable both ways: the peers a node dialed and the
   // ones that dialed it (it dials them back); before that the graph is sparser than `links`.
   // Counted node by node as each fills up: re-checking every node on every event is quadratic,
@@ -256,6 +331,7 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     })
     for (let i = 0; i < nodes.length; i++) check(i)
   })
+  clock.enter()
   collect()
   const connected = process.memoryUsage()
   const setupWallMs = wallNow() - setupStart
@@ -271,10 +347,21 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   graphs.length = 0
   seen.clear()
   p.observe?.(nodes, 'measuring')
+  clock.enter('measure')
   const startHeight = nodes[0]!.store.height()
+  const cpuMsPerBlock: number[] = []
+  let lastBlockCpu = cpuNow()
   await new Promise<void>((resolve) => {
     const off = nodes[0]!.store.onHead(({ head }) => {
       const done = head.block_header.height - startHeight
+      const cpuAt = cpuNow()
+      if (done > 1) {
+        cpuMsPerBlock.push(cpuAt - lastBlockCpu)
+        say(
+          `block ${done}: ${((cpuAt - lastBlockCpu) / 1000).toFixed(1)} CPU s since block ${done - 1}`,
+        )
+      }
+      lastBlockCpu = cpuAt
       if (done > 0 && done % Math.max(1, Math.round(p.blocks / 10)) === 0 && done < p.blocks)
         say(`${done}/${p.blocks} blocks, ${((wallNow() - wallStart) / 1000).toFixed(0)} s`)
       if (head.block_header.height < startHeight + p.blocks) return
@@ -289,7 +376,11 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
   const cpu = process.cpuUsage(cpuStart)
   const wallMs = wallNow() - wallStart
   const simulatedMs = performance.now() - simulatedStart
+  collect()
+  const afterBlocks = process.memoryUsage()
+  clock.enter('stop')
   for (const node of nodes) await node.stop()
+  clock.enter()
 
   const reach: PropagationResult['reach'] = []
   for (const [hash, at] of producedAt) {
@@ -346,8 +437,11 @@ async function propagate(p: PropagationParams): Promise<PropagationResult> {
     simulatedMs,
     cpuMs: (cpu.user + cpu.system) / 1000,
     heapPerNode: (connected.heapUsed - before.heapUsed) / p.nodes,
+    heapPerNodeAfterBlocks: (afterBlocks.heapUsed - before.heapUsed) / p.nodes,
     rssPerNode: (connected.rss - before.rss) / p.nodes,
     setupWallMs,
+    phases: clock.phases,
+    cpuMsPerBlock,
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { addressSchema } from '@chronos/codec'
 import { z } from 'zod'
+import { CLOCK_CHECK_DEFAULTS } from './clock-check.js'
 
 /** `HOST:PORT`, or a bare port meaning 127.0.0.1:PORT (the API's default host). */
 const apiAddressSchema = z
@@ -96,6 +97,14 @@ export const limitsSchema = z.strictObject({
   maxRefusedHashes: z.number().int().min(1).default(4096),
   /** Transactions per produced block. */
   maxBlockTransactions: z.number().int().min(0).default(1_000),
+  /** Distinct peers refused IMPOSSIBLE_HEIGHT within `slowClockWindowMs` before our clock is reported slow. */
+  slowClockPeers: z.number().int().min(1).default(CLOCK_CHECK_DEFAULTS.minPeers),
+  /** How far back IMPOSSIBLE_HEIGHT refusals count towards the slow-clock warning. */
+  slowClockWindowMs: z.number().int().min(1_000).default(CLOCK_CHECK_DEFAULTS.windowMs),
+  /** While our clock stays suspected slow, the warning is logged again at most this often. */
+  slowClockWarnIntervalMs: z.number().int().min(1_000).default(CLOCK_CHECK_DEFAULTS.warnIntervalMs),
+  /** Peers remembered for the slow-clock check (keyed by claimed address; the oldest go first). */
+  slowClockMaxPeers: z.number().int().min(1).default(CLOCK_CHECK_DEFAULTS.maxPeers),
   /** A connection that sends nothing for this long is closed (IDLE_TIMEOUT); 0 disables. */
   idleTimeoutMs: z.number().int().min(0).default(30_000),
   /** A frame that stays incomplete this long closes its connection (FRAME_TIMEOUT). */

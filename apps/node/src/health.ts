@@ -1,4 +1,5 @@
 import { parsePeerSpec } from '@chronos/peer'
+import type { SlowClock } from './clock-check.js'
 import type { ChronosNode } from './node.js'
 
 /**
@@ -17,11 +18,22 @@ export type NotReadyReason =
   /** Peers other than itself are configured and none has a ready session: it cannot know whether it is behind. */
   | 'NO_PEERS'
 
+/**
+ * Present while several distinct peers were refused IMPOSSIBLE_HEIGHT within
+ * the window: our clock seems slow (clock-check.ts). It does not change the
+ * state: the node may still be synced with peers that share its clock.
+ */
+export interface ClockHealth {
+  clock?: { state: 'slow' } & SlowClock
+}
+
 /** What `GET /health` reports, as Lodestar's `/eth/v1/node/health` does. */
-export type NodeHealth =
+export type NodeHealth = (
   | { state: 'synced'; height: number; peers: number }
   | { state: 'syncing'; height: number; target: number; peers: number }
   | { state: 'not-ready'; reason: NotReadyReason; height: number; peers: number }
+) &
+  ClockHealth
 
 export interface HealthOptions {
   /** Blocks a node may trail its best peer by and be synced (default {@link SYNC_TOLERANCE_BLOCKS}). */
@@ -35,6 +47,12 @@ export interface HealthOptions {
  * the same height does not count: it is over before anyone could route by it).
  */
 export function nodeHealth(node: ChronosNode, options: HealthOptions = {}): NodeHealth {
+  const slow = node.clockCheck.current()
+  const health = syncHealth(node, options)
+  return slow ? { ...health, clock: { state: 'slow', ...slow } } : health
+}
+
+function syncHealth(node: ChronosNode, options: HealthOptions): NodeHealth {
   const tolerance = options.toleranceBlocks ?? SYNC_TOLERANCE_BLOCKS
   const lifecycle = node.lifecycle
   const ready = lifecycle === 'running' ? node.peers.readyPeers() : []

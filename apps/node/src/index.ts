@@ -5,6 +5,15 @@
  * server, metrics, mempool, producer, logs, key files) is the node's own and
  * reached through `ChronosNode` (`config.api`, `node.metrics`, ...).
  */
+
+export {
+  CLOCK_CHECK_DEFAULTS,
+  type ClockCheckOptions,
+  type ClockVerdict,
+  SLOW_CLOCK_WARNING,
+  type SlowClock,
+  SlowClockCheck,
+} from './clock-check.js'
 export {
   ConfigError,
   type ConfigLayer,
@@ -18,7 +27,7 @@ export {
   resolveConfig,
 } from './config.js'
 export { DataDirError, type DataDirErrorCode } from './data-dir.js'
-export { type NodeHealth, type NotReadyReason, nodeHealth } from './health.js'
+export { type ClockHealth, type NodeHealth, type NotReadyReason, nodeHealth } from './health.js'
 export { StartAbortedError, StartFailedError } from './lifecycle.js'
 export type { Mempool, MempoolRefusal } from './mempool.js'
 export type { NodeMetrics } from './metrics.js'

@@ -10,6 +10,8 @@ export interface MetricsSample {
   peers: { inbound: number; outbound: number; both: number }
   /** Connected observers (e.g. the bridge): not peers that relay, so counted apart. */
   observers: number
+  /** The implied offset of our clock while it is suspected slow (clock-check.ts), in ms; 0 otherwise. */
+  clockOffsetMs: number
 }
 
 export interface MetricsOptions {
@@ -97,6 +99,19 @@ export function createMetrics(options: MetricsOptions = {}) {
       collect() {
         if (sample) this.set(sample().observers)
       },
+    }),
+    clockOffset: new Gauge({
+      name: 'chronos_clock_suspected_offset_seconds',
+      help: 'While several distinct peers are refused IMPOSSIBLE_HEIGHT: the implied offset of our clock (negative: slow, a lower bound); 0 otherwise',
+      registers: [registry],
+      collect() {
+        if (sample) this.set(sample().clockOffsetMs / 1000)
+      },
+    }),
+    impossibleHeights: new Counter({
+      name: 'chronos_impossible_height_refusals_total',
+      help: 'Statuses refused because their height is above our current round + 1 (from many peers: our clock is slow)',
+      registers: [registry],
     }),
     arrivalDelay: new Histogram({
       name: 'chronos_block_arrival_delay_seconds',

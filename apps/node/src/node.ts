@@ -14,10 +14,16 @@ import {
   sealBlock,
 } from '@chronos/codec'
 import { GossipEngine } from '@chronos/gossip'
-import { AddressBook, type BlockCheckCache, PeerManager } from '@chronos/peer'
+import {
+  AddressBook,
+  type BlockCheckCache,
+  ImpossibleHeightError,
+  PeerManager,
+} from '@chronos/peer'
 import { SyncEngine, type SyncProgress } from '@chronos/sync'
 import { type Transport, type TransportOptions, tcpTransport } from '@chronos/transport'
 import { NodeApi } from './api.js'
+import { SLOW_CLOCK_WARNING, SlowClockCheck } from './clock-check.js'
 import {
   ConfigError,
   type NodeConfig,
@@ -121,6 +127,8 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
   readonly peers: PeerManager
   readonly sync: SyncEngine
   readonly gossip: GossipEngine
+  /** Whether many peers' heads are "in the future" by our clock: then it is our clock (clock-check.ts). */
+  readonly clockCheck: SlowClockCheck
   /** The HTTP API, when `config.api` asks for one. */
   private readonly api: NodeApi | undefined
   /** The composed parts, started in order and stopped in reverse. */
@@ -259,6 +267,12 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.peers = peers
     this.sync = sync
     this.gossip = gossip
+    this.clockCheck = new SlowClockCheck(params.roundMs, now, {
+      minPeers: limits.slowClockPeers,
+      windowMs: limits.slowClockWindowMs,
+      warnIntervalMs: limits.slowClockWarnIntervalMs,
+      maxPeers: limits.slowClockMaxPeers,
+    })
     this.api = config.api === undefined ? undefined : new NodeApi(this, config.api)
     /*
      * Started in this order, stopped in reverse. The API binds before any
@@ -331,6 +345,7 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       processMetrics: options.processMetrics,
       identity,
       producerKey,
+      blockChecks: options.blockChecks,
       release,
     })
   }
@@ -433,7 +448,13 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
       else if (peer.outbound) peers.outbound++
       else if (peer.inbound.size) peers.inbound++
     }
-    return { height: this.store.height(), round: this.gossip.currentRound, peers, observers }
+    return {
+      height: this.store.height(),
+      round: this.gossip.currentRound,
+      peers,
+      observers,
+      clockOffsetMs: this.clockCheck.current()?.impliedOffsetMs ?? 0,
+    }
   }
 
   private observe(): void {
@@ -519,6 +540,26 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
     this.sync.on('progress', (progress) => this.emit('progress', progress))
     this.peers.on('disconnect', (_peer, info) => m.closes.inc({ reason: info.reason }))
     this.peers.on('penalty', (_address, reason) => m.penalties.inc({ reason }))
+    this.peers.on('closed', ({ info }) => {
+      const error = info.error
+      if (info.initiator !== 'local' || !(error instanceof ImpossibleHeightError)) return
+      m.impossibleHeights.inc()
+      const verdict = this.clockCheck.refused(error.address, error.height, error.limit)
+      if (verdict.kind !== 'warn') return
+      const { slow } = verdict
+      // As geth's "System clock seems off": the rule (section 4) stays, the operator is told.
+      this.logger.warn(
+        {
+          reason: 'IMPOSSIBLE_HEIGHT',
+          peers: slow.peers,
+          roundsAhead: slow.roundsAhead,
+          impliedClockOffsetMs: slow.impliedOffsetMs,
+          windowMs: this.config.limits.slowClockWindowMs,
+          hint: `${slow.peers} peers' heads are ${slow.roundsAhead}+ rounds ahead of our clock, so every such peer is refused (PROTOCOL.md section 4): our clock is at least ${Math.abs(slow.impliedOffsetMs) / 1000} s slow; enable network time synchronisation (NTP)`,
+        },
+        SLOW_CLOCK_WARNING,
+      )
+    })
   }
 
   private async addedSince(forkHeight: number, head: Block): Promise<Block[]> {

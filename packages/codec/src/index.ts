@@ -50,8 +50,10 @@ export {
   handshakeTranscript,
   type NodeKey,
   nodeKeyFromSeed,
+  publicKeyCacheEntries,
   sealBlock,
   sealMessage,
+  setPublicKeyCacheSize,
   verifySeal,
   verifySignature,
 } from './identity.js'

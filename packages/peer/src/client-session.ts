@@ -277,7 +277,7 @@ export class ClientSession extends EventEmitter<ClientSessionEvents> {
         }
         const problem = checkStatus(message.data, this.context)
         if (problem) {
-          refuse(this.connection, problem.reason, problem.message)
+          refuse(this.connection, problem.reason, problem.error ?? problem.message)
           return
         }
         const proven = this.provenKey

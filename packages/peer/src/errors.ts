@@ -96,3 +96,25 @@ export class TooManyPendingError extends PeerError {
 
 /** Why a session closed the connection: carries the stable reason and what was wrong. */
 export class PeerProtocolError extends PeerError {}
+
+/**
+ * A Status claimed a height that no chain of one block per round can have
+ * reached by our clock (section 4). From one peer, a lie; from many honest
+ * ones, a sign that our own clock is slow: it carries the numbers so a node
+ * can tell its operator by how much.
+ */
+export class ImpossibleHeightError extends PeerProtocolError {
+  constructor(
+    /** The height the Status claimed. */
+    readonly height: number,
+    /** The highest possible by our clock: our current round + 1. */
+    readonly limit: number,
+    /** The Status's `address` (a claim: the peer chose it). */
+    readonly address: string,
+  ) {
+    super(
+      PEER_CLOSE_REASONS.IMPOSSIBLE_HEIGHT,
+      `Status height ${height} is above ${limit}, the current round + 1`,
+    )
+  }
+}

@@ -28,6 +28,7 @@ export {
   nextDialState,
 } from './dialing.js'
 export {
+  ImpossibleHeightError,
   PEER_CLOSE_REASONS,
   PENALISED_REASONS,
   type PeerCloseReason,
@@ -40,6 +41,7 @@ export {
 export { KnownSet } from './known-set.js'
 export { FEATURE_OBSERVER, Peer } from './peer.js'
 export {
+  type ConnectionClosed,
   DEFAULT_PEER_LIMITS,
   type LocalChainStatus,
   type PeerLimits,

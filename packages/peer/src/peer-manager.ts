@@ -162,6 +162,20 @@ export interface PeerManagerEvents {
   disconnect: [peer: Peer, info: CloseInfo]
   /** A misbehaviour was counted against a peer identity; `banned` when it reached the threshold. */
   penalty: [id: string, reason: string, banned: boolean]
+  /**
+   * Any connection closed, identified or not, handshake failures included
+   * (what the `peer connection closed` log line says, as a value).
+   */
+  closed: [closed: ConnectionClosed]
+}
+
+/** One closed connection: who it was (as far as known), which way, and why. */
+export interface ConnectionClosed {
+  /** The peer's Status address, else the address we dialed; undefined for an inbound connection that never sent one. */
+  peer: string | undefined
+  remote: string
+  direction: Connection['direction']
+  info: CloseInfo
 }
 
 interface Dial {
@@ -732,6 +746,12 @@ export class PeerManager extends EventEmitter<PeerManagerEvents> implements Serv
   }
 
   private logClose(peer: string | undefined, connection: Connection, info: CloseInfo) {
+    this.emit('closed', {
+      peer,
+      remote: connection.remoteAddress,
+      direction: connection.direction,
+      info,
+    })
     const fields = {
       peer,
       remote: connection.remoteAddress,

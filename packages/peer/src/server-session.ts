@@ -228,7 +228,7 @@ export class ServerSession extends EventEmitter<ServerSessionEvents> {
   private shakehand(status: Status): void {
     const problem = checkStatus(status, this.context)
     if (problem) {
-      refuse(this.connection, problem.reason, problem.message)
+      refuse(this.connection, problem.reason, problem.error ?? problem.message)
       return
     }
     const handshake = this.handshake

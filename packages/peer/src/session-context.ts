@@ -12,7 +12,7 @@ import {
   type WellFormedCheck,
 } from '@chronos/codec'
 import type { Connection } from '@chronos/transport'
-import { PeerProtocolError, PEER_CLOSE_REASONS as R } from './errors.js'
+import { ImpossibleHeightError, PeerProtocolError, PEER_CLOSE_REASONS as R } from './errors.js'
 import type { ServerSession } from './server-session.js'
 
 /** What a session needs from the node around it. */
@@ -80,6 +80,8 @@ export const DEFAULT_SESSION_LIMITS: SessionLimits = {
 export interface StatusProblem {
   reason: string
   message: string
+  /** The typed error to close with, when the reason has one carrying its figures. */
+  error?: PeerProtocolError
 }
 
 /**
@@ -95,11 +97,10 @@ export function checkStatus(status: Status, context: SessionContext): StatusProb
     }
   if (context.network) {
     const limit = maxPossibleHeight(context.now(), context.network)
-    if (status.height > limit)
-      return {
-        reason: R.IMPOSSIBLE_HEIGHT,
-        message: `Status height ${status.height} is above ${limit}, the current round + 1`,
-      }
+    if (status.height > limit) {
+      const error = new ImpossibleHeightError(status.height, limit, status.address)
+      return { reason: R.IMPOSSIBLE_HEIGHT, message: error.message, error }
+    }
   }
   return undefined
 }
@@ -132,6 +133,13 @@ export type { MalformedReason }
  * How either session refuses its peer: closes the connection with `reason`
  * (a `PEER_CLOSE_REASONS` value) and a `PeerProtocolError` saying what was wrong.
  */
-export function refuse(connection: Connection, reason: string, problem: string): void {
-  connection.close(reason, new PeerProtocolError(reason as never, problem))
+export function refuse(
+  connection: Connection,
+  reason: string,
+  problem: string | PeerProtocolError,
+): void {
+  connection.close(
+    reason,
+    typeof problem === 'string' ? new PeerProtocolError(reason as never, problem) : problem,
+  )
 }

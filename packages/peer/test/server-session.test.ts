@@ -3,7 +3,12 @@
 import { connect } from 'node:net'
 import { type Block, createBlock, encodeFrame, maxPossibleHeight } from '@chronos/codec'
 import { describe, expect, it } from 'vitest'
-import { PEER_CLOSE_REASONS as R, type ServerSession } from '../src/index.js'
+import {
+  type ConnectionClosed,
+  ImpossibleHeightError,
+  PEER_CLOSE_REASONS as R,
+  type ServerSession,
+} from '../src/index.js'
 import {
   closeWhere,
   genesis,
@@ -66,17 +71,20 @@ describe('ServerSession answers', () => {
     expect(maxHeld).toBeLessThanOrEqual(64)
   })
 
-  it('a Status whose height is above the current round + 1 is IMPOSSIBLE_HEIGHT, and the node serves others', async () => {
-    const logged: Record<string, unknown>[] = []
-    const capture = (fields: object) => void logged.push(fields as Record<string, unknown>)
-    const a = await startManager({
-      logger: { debug() {}, info: capture, warn: capture, error: capture },
-    })
+  it('a Status whose height is above the current round + 1 is IMPOSSIBLE_HEIGHT (a typed error with the height, the limit and the claimed address), and the node serves others', async () => {
+    const a = await startManager()
+    const closed = new Promise<ConnectionClosed>((resolve) =>
+      a.on('closed', (c) => c.info.reason === R.IMPOSSIBLE_HEIGHT && resolve(c)),
+    )
     const liar = await rawClient(a)
     const limit = maxPossibleHeight(Date.now(), network)
     liar.send({ code: 'SHAKEHAND', data: { ...status('127.0.0.1:52'), height: 2 ** 53 - 1 } })
     expect(await liar.closed).toMatchObject({ initiator: 'remote' })
-    await expect.poll(() => logged.find((f) => f.reason === R.IMPOSSIBLE_HEIGHT)).toBeDefined()
+    const { info } = await closed
+    expect(info.initiator).toBe('local')
+    expect(info.error).toBeInstanceOf(ImpossibleHeightError)
+    expect(info.error).toMatchObject({ height: 2 ** 53 - 1, address: '127.0.0.1:52' })
+    expect((info.error as ImpossibleHeightError).limit).toBeGreaterThanOrEqual(limit)
     const honest = await rawClient(a)
     honest.send({ code: 'SHAKEHAND', data: { ...status('127.0.0.1:53'), height: limit - 1 } })
     expect((await receive(honest)).code).toBe('SHAKEHAND')

@@ -134,7 +134,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       this.schedule()
     }
     this.peers.on('status', seen)
-    this.peers.on('ready', seen)
+    this.peers.on('ready', (peer: Peer) => {
+      this.memory.reconnected(peer.id)
+      seen(peer)
+    })
     // Per-peer memory lives only as long as the peer is connected.
     this.peers.on('disconnect', (peer) => {
       if (!peer.connected) this.memory.forget(peer.id)
@@ -263,6 +266,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
   private async syncWith(peer: Peer, claim: Claim): Promise<void> {
     this.memory.started(peer.id)
     const session = peer.outbound!
+    const startHeight = this.store.height()
     const ancestor = await findCommonAncestor(this.store, (h) => session.pull(h), claim.height)
     this.logger.debug(
       {
@@ -281,8 +285,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       reorged: false,
       height: ourHeight,
     }
-    // A chain that is not longer can only win at equal length (decided at the first differing block).
-    if (claim.height < ourHeight || claim.height <= ancestor.height) {
+    // A chain that is not longer can only win at equal length (decided at the first differing
+    // block). Measured against our height when the sync began: blocks gossip confirmed during the
+    // search (a round ended) are matched by the peer's own, which grownTip() then asks for.
+    if (claim.height < startHeight || claim.height <= ancestor.height) {
       this.memory.reject(peer.id, claim)
       this.emit('done', result)
       return
@@ -307,10 +313,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       // Our own confirmations during the download can leave a fork that is
       // still growing behind ours. Follow it to its new tip rather than mark
       // it not better and start over, which under latency can lose every round.
-      const grown = claimOf(peer)
-      if (run.state.kind !== 'holdingFork' || this.stopped || !peer.ready || !grown) break
-      if (grown.height <= target.height || !isPossibleClaim(grown, this.now(), this.store.params))
-        break
+      if (run.state.kind !== 'holdingFork' || this.stopped || !peer.ready) break
+      const grown = (await this.grownTip(peer, target)) ?? undefined
+      if (!grown) break
       from = target.height + 1
       target = grown
       run.meter.retarget(target.height)
@@ -333,6 +338,32 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     if (run.reported || result.applied > MAX_APPEND_BATCH) this.emit('progress', this.report(run))
     result.height = this.store.height()
     this.emit('done', result)
+  }
+
+  /**
+   * The peer's tip past `target`, when its chain grew while we downloaded
+   * it: its newer Status, else (its beat has not come yet: at a round end we
+   * and it confirm within moments, and under load its Status can lag by
+   * rounds) the block after `target`, asked for directly. Without that ask,
+   * a sync that takes longer than a round after a heal always compares the
+   * fork one block short of our own chain, finds it not better, and starts
+   * over: the losing side never reorganises (the partition-heal test,
+   * starved). Bounded: a peer serves at most one block per ended round, and
+   * one of a round that has not ended stops the download (UNCONFIRMABLE).
+   */
+  private async grownTip(peer: Peer, target: Claim): Promise<Claim | undefined> {
+    const claim = claimOf(peer)
+    if (
+      claim &&
+      claim.height > target.height &&
+      isPossibleClaim(claim, this.now(), this.store.params)
+    )
+      return claim
+    const next = { height: target.height + 1, head: undefined }
+    if (!isPossibleClaim(next, this.now(), this.store.params)) return undefined
+    const block = await peer.outbound!.pull(next.height).catch(() => null)
+    if (!block || block.block_header.height !== next.height) return undefined
+    return { height: next.height, head: block.block_header.hash }
   }
 
   /** Headers of our chain at heights [from, to]; bounded, as a fork deeper than maxReorgBlocks is refused. */

@@ -1,7 +1,7 @@
 import { type ChainStore, openChainStore } from '@chronos/chain-store'
 import { type Block, createGenesis, type NodeKey, readNetworkParams } from '@chronos/codec'
 import { chainBuilder } from '@chronos/codec/testing'
-import { PeerManager, type ServerHandlers } from '@chronos/peer'
+import { type PeerLimits, PeerManager, type ServerHandlers } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { SyncEngine, type SyncOptions } from '../src/index.js'
@@ -62,6 +62,8 @@ export async function startSyncNode(
     genesis?: Block
     /** A node key, proven to peers that ask (section 11): the peer is then known by it. */
     identity?: NodeKey
+    /** PeerManager limits over the defaults below. */
+    limits?: Partial<PeerLimits>
   } & Partial<SyncOptions> = {},
 ): Promise<SyncNode> {
   const store = await memoryStore(options.blocks, options.genesis)
@@ -79,7 +81,7 @@ export async function startSyncNode(
         return sync.serve(height)
       },
     },
-    limits: { statusIntervalMs: 100, reconnectMinMs: 50 },
+    limits: { statusIntervalMs: 100, reconnectMinMs: 50, ...options.limits },
   })
   const sync: SyncEngine = new SyncEngine({ ...options, store, peers })
   await peers.start()
@@ -136,6 +138,8 @@ const headOf = (block: Block) => ({
  */
 export async function startGrowingPeer(chain: readonly Block[], tipHeight: number) {
   let tip = tipHeight
+  /** Served up to here; undefined: up to the claimed tip (a Status that lags its chain serves more). */
+  let served: number | undefined
   const holds = new Map<number, { reached: () => void; released: Promise<void> }>()
   const peers = new PeerManager({
     transport: tcpTransport(),
@@ -154,7 +158,7 @@ export async function startGrowingPeer(chain: readonly Block[], tipHeight: numbe
           await hold.released
         }
         if (height === 0) return genesis
-        return height <= tip ? (chain[height - 1] ?? null) : null
+        return height <= (served ?? tip) ? (chain[height - 1] ?? null) : null
       },
     },
     limits: { statusIntervalMs: 50 },
@@ -164,6 +168,10 @@ export async function startGrowingPeer(chain: readonly Block[], tipHeight: numbe
     peers,
     grow(to: number) {
       tip = to
+    },
+    /** Serves blocks up to `height` while its Status still claims the old tip (its beat lags). */
+    serveUpTo(height: number) {
+      served = height
     },
     /** Holds the answer for `height`; `reached` resolves when it is asked for. */
     hold(height: number) {

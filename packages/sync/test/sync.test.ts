@@ -5,6 +5,8 @@ import {
   generateNodeKey,
   readNetworkParams,
 } from '@chronos/codec'
+import { PeerManager } from '@chronos/peer'
+import { tcpTransport } from '@chronos/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findCommonAncestor } from '../src/ancestor.js'
 import type { SyncProgress, SyncResult } from '../src/index.js'
@@ -13,6 +15,7 @@ import {
   genesis,
   memoryStore,
   nextBlock,
+  noGossip,
   params,
   ROUND_MS,
   type SyncNode,
@@ -192,6 +195,42 @@ describe('SyncEngine', () => {
     expect((await local.store.verify()).ok).toBe(true)
   })
 
+  it.each([
+    ['the search for the common ancestor', 25],
+    ['the download', 24],
+  ])(
+    "after a heal, reorganises onto a better equal-length fork though our own chain grew during %s and the peer's Status has not caught up",
+    async (_during, heldHeight) => {
+      const shared = main.slice(0, 20)
+      // Both sides of a healed partition, equal in length; theirs wins at its first block.
+      let ours: Block[] = []
+      let theirs: Block[] = []
+      for (let n = 0; ; n++) {
+        ours = [...shared, ...buildChain(shared.at(-1)!, 6, { tag: `ours-${n}` })]
+        theirs = [...shared, ...buildChain(shared.at(-1)!, 6, { tag: `theirs-${n}` })]
+        if (theirs[20]!.block_header.hash < ours[20]!.block_header.hash) break
+      }
+      const remote = await startGrowingPeer(theirs, 25)
+      nodes.push(remote.peers)
+      const local = await node({ blocks: ours.slice(0, 25) })
+      // Height 25 is the ancestor search's first ask; 24 is asked only by the download.
+      const lastBlock = remote.hold(heldHeight)
+      const done = new Promise<SyncResult>((resolve) => local.sync.once('done', resolve))
+      local.peers.connect(remote.peers.address)
+      await lastBlock.reached
+      // The round ends on both sides mid-download: we confirm our block 26, the peer its own 26,
+      // but its next Status beat has not come yet (under load it may come rounds later).
+      await local.store.append(ours[25]!)
+      remote.serveUpTo(26)
+      lastBlock.release()
+      // One sync: it asks the peer for the block after the tip its Status named, rather than
+      // judge a fork one block short as not better and wait for a beat that may come too late.
+      expect(await done).toMatchObject({ ancestor: 20, reorged: true, height: 26 })
+      expect(local.store.head().block_header.hash).toBe(theirs[25]!.block_header.hash)
+      expect((await local.store.verify()).ok).toBe(true)
+    },
+  )
+
   it('goes on when gossip confirms, mid-download, the very block being downloaded', async () => {
     const remote = await startGrowingPeer(main, 12)
     nodes.push(remote.peers)
@@ -275,6 +314,41 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     expect(liar.pulls()).toBeLessThanOrEqual(1 + 2 * 16)
     // Its claim, found false, no longer holds back production.
     expect(fresh.sync.behind()).toBe(false)
+  })
+
+  it('tries a peer again once it is redialed, when the last sync from it failed with the connection (production stopped, so its claim never changes)', async () => {
+    // Its first PULL_BLOCK is never answered: our request times out and the session closes
+    // (REQUEST_TIMEOUT), as a starved peer's would. Its claim stays the same afterwards.
+    let pulls = 0
+    const server = new PeerManager({
+      transport: tcpTransport(),
+      listen: '127.0.0.1:0',
+      chain: () => ({
+        height: main.length,
+        head: main.at(-1)!.block_header.hash,
+        genesis: genesis.block_header.hash,
+      }),
+      handlers: {
+        ...noGossip,
+        pull: (height) => {
+          pulls++
+          if (pulls === 1) return new Promise<never>(() => {})
+          return height === 0 ? genesis : (main[height - 1] ?? null)
+        },
+      },
+    })
+    await server.start()
+    nodes.push(server)
+    const fresh = await node({
+      dial: [server.address],
+      limits: { requestTimeoutMs: 300, reconnectMaxMs: 200 },
+    })
+    const closes: string[] = []
+    fresh.peers.on('disconnect', (_peer, info) => closes.push(info.reason))
+    // Before, the claim stayed rejected on the new connection: nothing was asked again.
+    await untilHead(fresh.store, main.at(-1)!.block_header.hash)
+    expect(closes[0]).toBe('REQUEST_TIMEOUT')
+    expect(pulls).toBeGreaterThan(1)
   })
 
   it('penalises a peer whose Status claims blocks it does not serve', async () => {

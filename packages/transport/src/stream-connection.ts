@@ -32,6 +32,16 @@ export class StreamSocketConnection extends AbstractConnection {
   private frameTimer: NodeJS.Timeout | undefined
   private readingPaused = false
   private graceTimer: NodeJS.Timeout | undefined
+  private corked = false
+  /**
+   * Writes of one tick go out in one `writev`: a Server releasing hundreds of
+   * held answers at a round's end, or a relay fanning out, would otherwise
+   * pay a syscall (and a loopback TCP send) per message on the event loop.
+   */
+  private readonly uncork = () => {
+    this.corked = false
+    this.socket.uncork()
+  }
   /**
    * Write callbacks report every flushed chunk. Node's own `drain` comes only
    * after `write()` returned false, i.e. past the socket's 16 KiB mark: a
@@ -63,6 +73,11 @@ export class StreamSocketConnection extends AbstractConnection {
   }
 
   protected write(message: Message): void {
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      process.nextTick(this.uncork)
+    }
     this.socket.write(
       encodeFrame(message, { maxBodyBytes: this.options.maxBodyBytes }),
       this.flushed,

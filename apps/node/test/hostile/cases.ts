@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { type Block, createBlock, createGenesis, roundStart } from '@chronos/codec'
 import { nextRound } from '../network.js'
+import { AttackerHost, openFrom, receivedTotals } from './attacker.js'
 import type { HostileContext } from './harness.js'
 import { closeCode } from './observed-transport.js'
 import { frameOf, jsonFrame, type RawPeer } from './raw-peer.js'
@@ -18,8 +19,8 @@ export interface HostileCase {
 }
 
 /**
- * Sends `count` messages in batches, yielding between them: the attacker shares the node's
- * process, and one synchronous loop of 200,000 writes would stall the honest probe itself.
+ * Sends `count` messages in batches, yielding between them: this attacker shares the node's
+ * process, so it is for a few hundred messages; a flood runs in an attacker host (attacker.ts).
  */
 export async function sendMany(
   peer: RawPeer,
@@ -32,6 +33,16 @@ export async function sendMany(
     for (const end = Math.min(count, i + batch); i < end; i++) frames.push(jsonFrame(make(i)))
     peer.write(Buffer.concat(frames))
     await new Promise((resolve) => setImmediate(resolve))
+  }
+}
+
+/** Runs `attack` with an attacker host of its own (a child process), gone when it ends. */
+async function withAttacker<T>(attack: (host: AttackerHost) => Promise<T>): Promise<T> {
+  const host = await AttackerHost.start()
+  try {
+    return await attack(host)
+  } finally {
+    await host.stop()
   }
 }
 
@@ -334,63 +345,89 @@ export const hostileCases: HostileCase[] = [
     name: 'orphan flood: 500 blocks on unknown parents',
     expected: 'open, all held within the bound, store unchanged',
     async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const height = ctx.node.store.height()
-      // All 500 of one round, sent as it begins: stamped with the wall clock as they were built,
-      // a round boundary while building or sending made the last one LATE under load.
-      const round = await nextRound(ctx.node)
-      const stamp = roundStart(round, ctx.node.store.params) + 1
-      const blocks = Array.from({ length: 500 }, (_, i) => orphan(ctx, 2, `flood-${i}`, stamp))
-      const last = blockOutcome(ctx, blocks.at(-1)!.block_header.hash)
-      for (const block of blocks) peer.send({ code: 'NEW_BLOCK', data: block })
-      const outcome = await last
-      const alive = await stillAnswers(ctx, peer)
-      peer.close()
-      const bounded = ctx.node.gossip.heldOrphans <= 32
-      return outcome === 'held ORPHAN' && alive && bounded && ctx.node.store.height() === height
-        ? 'open, all held within the bound, store unchanged'
-        : `${outcome}, alive=${alive}, held=${ctx.node.gossip.heldOrphans}`
+      return withAttacker(async (host) => {
+        const [ends] = await openFrom(host, ctx, 1)
+        const height = ctx.node.store.height()
+        // All 500 of one round, made before it and sent as it begins: stamped with the clock as
+        // they were built, or built once it had begun, a round end while building or sending
+        // made the last one LATE under load. Made again if making them outlasted their round.
+        let hashes: string[] = []
+        for (let attempt = 0, sent = false; attempt < 3 && !sent; attempt++) {
+          const next = ctx.node.gossip.currentRound + 1
+          hashes = await host.request('makeBlocks', {
+            count: 500,
+            height: height + 2,
+            prevHash: 'random',
+            timestamp: roundStart(next, ctx.node.store.params) + 1,
+            tag: 'flood',
+            order: 'made',
+            seed: 500 + attempt,
+          })
+          sent = ctx.node.gossip.currentRound < next && (await nextRound(ctx.node)) === next
+        }
+        const last = blockOutcome(ctx, hashes.at(-1)!)
+        await host.request('sendBlocks', { batch: 500 })
+        const outcome = await last
+        const [alive] = await host.request('stillAnswers', { timeoutMs: 30_000 })
+        const info = alive ? undefined : await ctx.closeOf(ends!, 0)
+        const bounded = ctx.node.gossip.heldOrphans <= 32
+        return outcome === 'held ORPHAN' && alive && bounded && ctx.node.store.height() === height
+          ? 'open, all held within the bound, store unchanged'
+          : `${outcome}, alive=${alive}${info ? ` (close ${closeCode(info)})` : ''}, held=${ctx.node.gossip.heldOrphans}`
+      })
     },
   },
   {
     name: 'announcement flood: 5,000 random hashes',
     expected: 'open, throttled to the budget, fetches bounded',
     async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const gossip = ctx.node.gossip
-      const first = gossip.currentRound
-      await sendMany(peer, 5000, () => ({ code: 'NEW_BLOCK_HASH', data: randomHash() }))
-      // Past its budget (64 unknown hashes a round) the flooder's answers wait for the round's
-      // end, so its connection is read at that pace: watch two round ends, not all 5,000.
-      for (let i = 0; i < 2; i++)
-        await new Promise<void>((resolve) => gossip.once('empty', () => resolve()))
-      const rounds = gossip.currentRound - first + 1
-      const wanted = peer.received.filter((m) => m.code === 'GET_BLOCK').length
-      const answered = wanted + peer.received.filter((m) => m.code === 'BLOCK_KNOWN').length
-      const bounded = gossip.pendingFetches <= 1024
-      const open = !peer.isClosed
-      peer.close()
-      return wanted <= 64 * rounds && answered < 5000 && open && bounded
-        ? 'open, throttled to the budget, fetches bounded'
-        : `open=${open}, ${wanted} GET_BLOCK and ${answered} answers in ${rounds} rounds, fetches ${gossip.pendingFetches}`
+      return withAttacker(async (host) => {
+        const [ends] = await openFrom(host, ctx, 1)
+        const gossip = ctx.node.gossip
+        const first = gossip.currentRound
+        await host.request('announceFlood', { perConnection: 5000, batch: 2000, seed: 5 })
+        // Past its budget (64 unknown hashes a round) the flooder's answers wait for the round's
+        // end, so its connection is read at that pace: watch two round ends, not all 5,000.
+        for (let i = 0; i < 2; i++)
+          await new Promise<void>((resolve) => gossip.once('empty', () => resolve()))
+        const rounds = gossip.currentRound - first + 1
+        const report = await host.request('report', {})
+        const { GET_BLOCK: wanted = 0, BLOCK_KNOWN: known = 0 } = receivedTotals(report)
+        const answered = wanted + known
+        const bounded = gossip.pendingFetches <= 1024
+        const info = await ctx.closeOf(ends!, 0)
+        const open = !report.connections[0]!.closed && !info
+        return wanted <= 64 * rounds && answered < 5000 && open && bounded
+          ? 'open, throttled to the budget, fetches bounded'
+          : `open=${open}${info ? ` (close ${closeCode(info)})` : ''}, ${wanted} GET_BLOCK and ${answered} answers in ${rounds} rounds, fetches ${gossip.pendingFetches}`
+      })
     },
   },
   {
     name: 'PULL_BLOCK flood: 20,000 pipelined requests',
     expected: 'open, answered in order',
     async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      const count = 20_000
-      await sendMany(peer, count, (i) => ({ code: 'PULL_BLOCK', data: i % 25 }))
-      const alive = await stillAnswers(ctx, peer)
-      const pushes = peer.received.filter((m) => m.code === 'PUSH_BLOCK')
-      const inOrder = pushes.every((m, i) =>
-        m.data === null
-          ? i % 25 > ctx.node.store.height()
-          : (m.data as Block).block_header.height === i % 25,
-      )
-      peer.close()
-      return `${alive ? 'open' : 'closed'}, ${pushes.length === count && inOrder ? 'answered in order' : `${pushes.length} answers`}`
+      return withAttacker(async (host) => {
+        const [ends] = await openFrom(host, ctx, 1)
+        const count = 20_000
+        await host.request('pullFlood', {
+          perConnection: count,
+          batch: 2000,
+          from: 0,
+          modulo: 25,
+          stopReading: false,
+        })
+        // Its SHAKEHAND is answered after all 20,000 PUSH_BLOCKs (a session answers in order).
+        const [alive] = await host.request('stillAnswers', { timeoutMs: 30_000 })
+        const report = await host.request('report', {})
+        const pushes = report.connections[0]!.pushHeights
+        const height = ctx.node.store.height()
+        const inOrder = pushes.every((pushed, i) =>
+          pushed === null ? i % 25 > height : pushed === i % 25,
+        )
+        const info = alive ? undefined : await ctx.closeOf(ends!, 0)
+        return `${alive ? 'open' : `closed${info ? ` ${closeCode(info)}` : ''}`}, ${pushes.length === count && inOrder ? 'answered in order' : `${pushes.length} answers`}`
+      })
     },
   },
   {
@@ -504,48 +541,49 @@ export const hostileCases: HostileCase[] = [
     name: 'a peer that never reads',
     expected: 'reading paused, memory bounded',
     async run(ctx) {
-      const peer = await ctx.open({ handshake: true })
-      peer.stopReading()
-      const heapBefore = process.memoryUsage().heapUsed
-      // Each answer is a full block; never read, they back up in the node's buffers.
-      await sendMany(peer, 200_000, (i) => ({ code: 'PULL_BLOCK', data: 1 + (i % 20) }))
-      const info = await ctx.closeOf(peer, 3_000)
-      const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
-      peer.close()
-      if (info) return `close ${closeCode(info)}`
-      return grownMb < 100 ? 'reading paused, memory bounded' : `heap grew ${grownMb.toFixed(0)} MB`
+      return withAttacker(async (host) => {
+        const [ends] = await openFrom(host, ctx, 1)
+        const heapBefore = process.memoryUsage().heapUsed
+        // Each answer is a full block; never read, they back up in the node's buffers.
+        await host.request('pullFlood', {
+          perConnection: 200_000,
+          batch: 2000,
+          from: 1,
+          modulo: 20,
+          stopReading: true,
+        })
+        const info = await ctx.closeOf(ends!, 3_000)
+        const grownMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
+        if (info) return `close ${closeCode(info)}`
+        return grownMb < 100
+          ? 'reading paused, memory bounded'
+          : `heap grew ${grownMb.toFixed(0)} MB`
+      })
     },
   },
   {
     name: '1,000 simultaneous connections from one host',
     expected: 'extras closed, node serves others',
     async run(ctx) {
-      const opened = await Promise.allSettled(Array.from({ length: 1000 }, () => ctx.open()))
-      const peers = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-      // The transport's per-host cap refuses some; the rest wait for SHAKEHAND in a bounded
-      // pool that closes the oldest to admit the newest. Either way few stay open: wait for
-      // the closes themselves (each raw socket's close event), at most 5 s.
-      const open = () => peers.filter((p) => !p.isClosed).length
-      const refused = opened.length - peers.length
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5_000)
-        const check = () => {
-          if (open() > 100) return
-          clearTimeout(timer)
-          resolve()
-        }
-        for (const peer of peers) void peer.closed.then(check)
-        check()
+      return withAttacker(async (host) => {
+        // The crowd connects from its own process: 1,000 connects at once are the attacker's work.
+        const { opened, refused } = await host.request('connectMany', {
+          target: ctx.node.address,
+          count: 1000,
+        })
+        // The transport's per-host cap refuses some; the rest wait for SHAKEHAND in a bounded
+        // pool that closes the oldest to admit the newest. Either way few stay open: wait for
+        // the closes themselves (each raw socket's close event), at most 5 s.
+        const open = await host.request('crowdOpen', { atMost: 100, timeoutMs: 5_000 })
+        const refusedOrEvicted = refused > 0 || open < opened
+        const probe = await ctx.open({ handshake: true, local: '127.0.0.2' })
+        const served = !probe.isClosed
+        probe.close()
+        const stillOpen = await host.request('crowdOpen', { atMost: 100, timeoutMs: 0 })
+        return refusedOrEvicted && served && stillOpen <= 100
+          ? 'extras closed, node serves others'
+          : `closed=${refusedOrEvicted} served=${served} open=${stillOpen}`
       })
-      const refusedOrEvicted = refused > 0 || open() < peers.length
-      const probe = await ctx.open({ handshake: true, local: '127.0.0.2' })
-      const served = !probe.isClosed
-      probe.close()
-      const stillOpen = open()
-      for (const peer of peers) peer.close()
-      return refusedOrEvicted && served && stillOpen <= 100
-        ? 'extras closed, node serves others'
-        : `closed=${refusedOrEvicted} served=${served} open=${stillOpen}`
     },
   },
 ]

@@ -6,6 +6,7 @@ import { pino } from 'pino'
 import { ChronosNode, resolveConfig } from '../../src/index.js'
 import { transportOptions } from '../../src/node.js'
 import { tempDir } from '../network.js'
+import type { Ends } from './attacks.js'
 import { ObservedTransport } from './observed-transport.js'
 import { RawPeer } from './raw-peer.js'
 
@@ -18,7 +19,7 @@ export interface HostileContext {
   dialedBy(): Promise<RawPeer>
   status(overrides?: Record<string, unknown>): Record<string, unknown>
   /** Why the node closed its connection to `peer` (typed), or undefined if it stayed open. */
-  closeOf(peer: RawPeer, timeoutMs?: number): Promise<CloseInfo | undefined>
+  closeOf(peer: Ends, timeoutMs?: number): Promise<CloseInfo | undefined>
   maxBodyBytes: number
 }
 
@@ -40,6 +41,9 @@ export interface HostileNode {
 }
 
 let nextPort = 1
+
+/** A Status address no other connection of this process has claimed (raw peers and attacker hosts alike). */
+export const claimAddress = () => `127.0.0.1:${++nextPort}`
 
 export async function hostileNode(options: HostileNodeOptions): Promise<HostileNode> {
   const dir = tempDir('chronos-hostile-')
@@ -97,7 +101,7 @@ export async function hostileNode(options: HostileNodeOptions): Promise<HostileN
     },
     async open(openOptions = {}) {
       // Taken now: opens run concurrently, and each must claim its own address.
-      const address = `127.0.0.1:${++nextPort}`
+      const address = claimAddress()
       const peer = await RawPeer.connect(node.address, openOptions.local)
       peer.claimed = address
       if (openOptions.handshake) {

@@ -6,8 +6,9 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { Block } from '@chronos/codec'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { history, makeGenesis } from '../network.js'
+import { stopAttackers } from './attacker.js'
 import { hostileCases } from './cases.js'
 import { type HostileNode, hostileNode } from './harness.js'
 import { HonestProber, PROBE_DEADLINE_MS, rssMb } from './prober.js'
@@ -46,6 +47,9 @@ beforeAll(async () => {
   )
   heapAtStart = heapMb()
 })
+
+// A case that failed half way may leave its attacker host running.
+afterEach(() => stopAttackers())
 
 afterAll(async () => {
   console.log(`\nhostile-peer suite against ${hostile.node.address}:`)

@@ -6,6 +6,7 @@ import type { Block } from '@chronos/codec'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ChronosNode } from '../../src/index.js'
 import { history, makeGenesis, startNode } from '../network.js'
+import { AttackerHost, stopAttackers } from './attacker.js'
 import { type HostileNode, hostileNode } from './harness.js'
 import { type Env, type EnvNodeOptions, issue10Cases } from './issue10-cases.js'
 import { HonestProber, PROBE_DEADLINE_MS, type ProbeReport } from './prober.js'
@@ -27,6 +28,8 @@ const cleanups: (() => unknown)[] = []
 let prober: HonestProber | undefined
 
 afterEach(async () => {
+  // A case that failed half way may leave its attacker host running: it goes first.
+  await stopAttackers()
   await prober?.stop()
   prober = undefined
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
@@ -72,6 +75,11 @@ function env(): Env {
     },
     async probes(): Promise<ProbeReport | undefined> {
       return prober?.stop()
+    },
+    async attacker() {
+      const host = await AttackerHost.start()
+      cleanups.push(() => host.stop())
+      return host
     },
     defer(close) {
       cleanups.push(close)

@@ -1,7 +1,7 @@
 // A real TCP transport whose connections the test can look up, to read why the node closed
 // one through its typed CloseInfo (issue 13: outcomes from close reasons, not log text).
 import type { CloseInfo, Connection, DialOptions, Listener, Transport } from '@chronos/transport'
-import type { RawPeer } from './raw-peer.js'
+import type { Ends } from './attacks.js'
 
 export class ObservedTransport implements Transport {
   readonly name: string
@@ -26,8 +26,8 @@ export class ObservedTransport implements Transport {
     return connection
   }
 
-  /** The node's end of the connection to `peer` (which sees the same two ends swapped). */
-  connectionOf(peer: RawPeer, timeoutMs = 5_000): Promise<Connection | undefined> {
+  /** The node's end of the connection to `peer` (a raw peer here or in an attacker host; it sees the two ends swapped). */
+  connectionOf(peer: Ends, timeoutMs = 5_000): Promise<Connection | undefined> {
     const key = `${peer.localAddress}|${peer.remoteAddress}`
     const known = this.byEnds.get(key)
     if (known) return Promise.resolve(known)
@@ -43,7 +43,7 @@ export class ObservedTransport implements Transport {
   }
 
   /** Why the node closed (or saw close) its connection to `peer`; undefined if still open after `timeoutMs`. */
-  async closeOf(peer: RawPeer, timeoutMs = 10_000): Promise<CloseInfo | undefined> {
+  async closeOf(peer: Ends, timeoutMs = 10_000): Promise<CloseInfo | undefined> {
     const connection = await this.connectionOf(peer)
     if (!connection) return undefined
     let timer: NodeJS.Timeout | undefined
@@ -70,3 +70,13 @@ export class ObservedTransport implements Transport {
 /** The stable code a close carries: the error's code when there is one (e.g. FRAME_TOO_LARGE), else the reason. */
 export const closeCode = (info: CloseInfo): string =>
   String((info.error as { code?: string } | undefined)?.code ?? info.reason)
+
+/** "none", or how many closed and the codes they closed with, e.g. "3 (ANNOUNCE_FLOOD x3)". */
+export function closeSummary(closes: readonly (CloseInfo | undefined)[]): string {
+  const codes = new Map<string, number>()
+  for (const info of closes)
+    if (info) codes.set(closeCode(info), (codes.get(closeCode(info)) ?? 0) + 1)
+  if (!codes.size) return 'none'
+  const total = [...codes.values()].reduce((a, b) => a + b, 0)
+  return `${total} (${[...codes].map(([code, n]) => `${code} x${n}`).join(', ')})`
+}

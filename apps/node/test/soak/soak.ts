@@ -624,7 +624,11 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
   const { parseArgs } = await import('node:util')
+  // `pnpm soak -- --minutes 8` hands the script a literal `--` first (pnpm 10): not an argument.
+  const args = process.argv.slice(2)
+  if (args[0] === '--') args.shift()
   const { values } = parseArgs({
+    args,
     options: {
       minutes: { type: 'string', default: '20' },
       seed: { type: 'string', default: String(Date.now() % 100_000) },
