@@ -2,7 +2,11 @@
 // every ratio each run wrote, how far the runs are from their median:
 // a figure that moves more than ±10 % between consecutive runs says little.
 // Each run's results are kept in bench-results/runs/<n>/; the summary goes to
-// bench-results/agreement.json and stdout (a markdown table, for BENCHMARKS.md).
+// bench-results/agreement.json and stdout (a markdown table, for BENCHMARKS.md),
+// and each results file's own rows go under `runs` into that file.
+// A results file that lists its headline figures under `agreement` (a flat
+// name → number map) is tabulated by those alone; otherwise every number
+// whose name looks like a figure (FIGURE) is.
 //
 //   pnpm --filter @chronos/bench-kit agreement [runs] [package...]
 //
@@ -41,8 +45,21 @@ const SKIP = new Set([
   'sizes',
   'goals',
   'graph',
+  'per_block',
+  'runs',
+  'agreement',
 ])
 const FIGURE = /_vs_|_per_node|heap_|ratio/
+
+function figuresOf(content: unknown): [string, number][] {
+  const listed = (content as { agreement?: unknown })?.agreement
+  if (typeof listed === 'object' && listed !== null)
+    return Object.entries(listed).filter(
+      (entry): entry is [string, number] =>
+        typeof entry[1] === 'number' && Number.isFinite(entry[1]),
+    )
+  return figures(content)
+}
 
 function figures(value: unknown, prefix = ''): [string, number][] {
   if (typeof value !== 'object' || value === null) return []
@@ -93,7 +110,7 @@ for (let run = 1; run <= runs; run++) {
     if (file === 'agreement.json' || statSync(join(resultsDir, file)).mtimeMs < start) continue
     cpSync(join(resultsDir, file), join(keep, file))
     const content = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'))
-    for (const [name, value] of figures(content)) {
+    for (const [name, value] of figuresOf(content)) {
       const key = `${file.replace(/\.json$/, '')}: ${name}`
       const values = table.get(key) ?? []
       values[run - 1] = value
@@ -116,12 +133,12 @@ const rows = [...table].map(([key, values]) => {
 })
 const cell = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(3))
 console.log(
-  `\n| figure | ${loads.map((l) => `run ${l.run}`).join(' | ')} | max from median | within ±10 % |`,
+  `\n| figure | ${loads.map((l) => `run ${l.run}`).join(' | ')} | median | max from median | within ±10 % |`,
 )
-console.log(`| --- | ${loads.map(() => '---').join(' | ')} | --- | --- |`)
+console.log(`| --- | ${loads.map(() => '---').join(' | ')} | --- | --- | --- |`)
 for (const r of rows)
   console.log(
-    `| ${r.key} | ${Array.from({ length: runs }, (_, i) => cell(r.values[i])).join(' | ')} | ${(r.deviation * 100).toFixed(1)} % | ${r.agrees ? 'yes' : 'NO'} |`,
+    `| ${r.key} | ${Array.from({ length: runs }, (_, i) => cell(r.values[i])).join(' | ')} | ${cell(r.median)} | ${(r.deviation * 100).toFixed(1)} % | ${r.agrees ? 'yes' : 'NO'} |`,
   )
 console.log(
   `\nload (1-minute average on ${machineLoad().cores} cores) before/after each run: ${loads.map((l) => `${l.before}/${l.after} (${l.minutes} min)`).join(', ')}`,
@@ -142,3 +159,26 @@ writeFileSync(
     2,
   )}\n`,
 )
+// Each results file of the last run also carries its own rows, so one file says how well it holds.
+for (const file of new Set(rows.map((r) => r.key.split(': ')[0]!))) {
+  const path = join(resultsDir, `${file}.json`)
+  const content = JSON.parse(readFileSync(path, 'utf8'))
+  content.runs = {
+    tolerance: TOLERANCE,
+    loads,
+    figures: Object.fromEntries(
+      rows
+        .filter((r) => r.key.startsWith(`${file}: `))
+        .map((r) => [
+          r.key.slice(file.length + 2),
+          {
+            values: Array.from({ length: runs }, (_, i) => r.values[i] ?? null),
+            median: r.median,
+            max_from_median: Number(r.deviation.toFixed(4)),
+            agrees: r.agrees,
+          },
+        ]),
+    ),
+  }
+  writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`)
+}

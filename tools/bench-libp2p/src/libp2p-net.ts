@@ -15,6 +15,7 @@ import type { Delivery } from './chronos-net.js'
 import { cpuMsSince, until } from './chronos-net.js'
 import type { Graph } from './graph.js'
 import { libp2pBase } from './libp2p-options.js'
+import { collectGarbage, type Span, startSpan } from './meter.js'
 import { bytesWritten } from './socket-bytes.js'
 
 export const TOPIC = 'chronos-bench/blocks'
@@ -122,7 +123,19 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
     node.addEventListener('connection:close', () => disconnects++)
     pubsub.subscribe(TOPIC)
   })
-  await Promise.all(graph.edges.map(([a, b]) => nodes[a]!.dial(nodes[b]!.getMultiaddrs()[0]!)))
+  // On a starved machine a dial can pass even the 60 s deadline (TimeoutError); it is tried
+  // again rather than losing the run, and the third failure says which edge.
+  const dial = async (a: number, b: number) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await nodes[a]!.dial(nodes[b]!.getMultiaddrs()[0]!)
+      } catch (error) {
+        if (attempt === 3)
+          throw new Error(`libp2p dial ${a} -> ${b} failed 3 times: ${(error as Error).message}`)
+      }
+    }
+  }
+  await Promise.all(graph.edges.map(([a, b]) => dial(a, b)))
   const meshSizes = () =>
     nodes.map((n) => (n.services.pubsub as GossipSub).getMeshPeers(TOPIC).length)
   const connections = () => nodes.reduce((sum, n) => sum + n.getConnections().length, 0)
@@ -150,23 +163,26 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
     disconnects: () => disconnects,
     failures,
     async propagate(producer, bytes, windowMs, deadlineMs) {
+      collectGarbage()
       seen = new Map([[producer, 0]])
       current = Buffer.from(bytes)
       copies = 0
       announcements = 0
       const atPublish = connections()
+      const meshPeers = meshSizes().reduce((sum, n) => sum + n, 0)
+      let span!: Span
       const all = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, deadlineMs)
         onSeen = () => {
           if (seen!.size < nodes.length) return
-          cpuMsToAll = cpuMsSince(cpuAtPublish)
+          span.end()
           clearTimeout(timer)
           resolve()
         }
       })
       const bytesBefore = bytesWritten(ports)
-      let cpuMsToAll = Number.NaN
       const cpuAtPublish = process.cpuUsage()
+      span = startSpan()
       publishedAt = performance.now()
       try {
         await nodes[producer]!.services.pubsub.publish(TOPIC, bytes)
@@ -195,9 +211,10 @@ export async function startLibp2pNet(graph: Graph, meshDeadlineMs = 120_000): Pr
         announcements,
         windowBytes: bytesWritten(ports) - bytesBefore,
         windowMs: performance.now() - publishedAt,
-        cpuMsToAll,
+        toAll: span.read(),
         cpuMsWindow: cpuMsSince(cpuAtPublish),
         connections: atPublish,
+        meshPeers,
       }
       seen = undefined
       current = undefined

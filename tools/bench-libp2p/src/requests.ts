@@ -17,7 +17,16 @@ export interface HostSetup {
 }
 
 export type HostCall =
-  | { op: 'prepare'; producer: number; bytes: number; salt: number; roundsAhead: number }
+  | {
+      op: 'prepare'
+      producer: number
+      bytes: number
+      salt: number
+      /** Inject no sooner than this many ms from now (see ChronosNet.prepare). */
+      leadMs: number
+      /** The bytes window, ms from the injection. */
+      windowMs: number
+    }
   | { op: 'run' }
   | {
       op: 'propagate'
@@ -50,12 +59,7 @@ export interface Host {
   stack: Stack
   setupMs: number
   mesh?: MeshState
-  prepare(
-    producer: number,
-    bytes: number,
-    salt: number,
-    roundsAhead: number,
-  ): Promise<{ envelope: Uint8Array }>
+  prepare(call: Omit<Extract<HostCall, { op: 'prepare' }>, 'op'>): Promise<{ envelope: Uint8Array }>
   run(): Promise<Delivery & { envelope: Uint8Array; replanned: boolean }>
   propagate(
     producer: number,
@@ -68,9 +72,12 @@ export interface Host {
 }
 
 export async function startHost(setup: HostSetup): Promise<Host> {
-  // The same loader flags as this process (tsx, source conditions), so the host runs the sources.
+  // The same loader flags as this process (tsx, source conditions), so the host runs the sources;
+  // --expose-gc for the collection before each timed span (meter.ts); --single-threaded-gc so
+  // every collection runs on the event-loop thread, where its time and its wait for a core are
+  // measured (with helper threads, the loop waited on them, unmeasured, when others held the cores).
   const child = fork(new URL('./stack-host.ts', import.meta.url), [JSON.stringify(setup)], {
-    execArgv: process.execArgv,
+    execArgv: [...process.execArgv, '--expose-gc', '--single-threaded-gc'],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
@@ -104,8 +111,7 @@ export async function startHost(setup: HostSetup): Promise<Host> {
     stack: setup.stack,
     setupMs: ready.setupMs,
     mesh: ready.mesh,
-    prepare: (producer, bytes, salt, roundsAhead) =>
-      request({ op: 'prepare', producer, bytes, salt, roundsAhead }),
+    prepare: (call) => request({ op: 'prepare', ...call }),
     run: () => request({ op: 'run' }),
     propagate: (producer, envelope, windowMs, deadlineMs) =>
       request({ op: 'propagate', producer, envelope, windowMs, deadlineMs }),

@@ -11,10 +11,12 @@ import { blockOfSize, envelopeBytes } from './blocks.js'
 import { type ChronosNet, type Delivery, startChronosNet } from './chronos-net.js'
 import { randomRegularGraph } from './graph.js'
 import { type Libp2pNet, startLibp2pNet } from './libp2p-net.js'
+import { installGcMeter } from './meter.js'
 import type { HostReply, HostRequest, HostSetup } from './requests.js'
 import { bytesWritten, installSocketCounter } from './socket-bytes.js'
 
 installSocketCounter()
+installGcMeter()
 // libp2p leaves some of its own promises unawaited (dial and stream deadlines on a starved machine
 // reject them); noted and reported, so one lost stream does not lose the run's figures.
 const unhandled: string[] = []
@@ -59,7 +61,7 @@ async function handle(request: HostRequest): Promise<unknown> {
       const net = chronosNet(request.op)
       const build = (parent: Parameters<typeof blockOfSize>[1], timestamp: number, name: string) =>
         blockOfSize(request.bytes, parent, timestamp, name, request.salt)
-      prepared = await net.prepare(request.producer, build, request.roundsAhead)
+      prepared = await net.prepare(request.producer, build, request.leadMs, request.windowMs)
       return { envelope: envelopeBytes(prepared.block) }
     }
     case 'run': {
