@@ -5,9 +5,9 @@ import {
   generateNodeKey,
   readNetworkParams,
 } from '@chronos/codec'
+import { afterEach, describe, expect, it } from 'vitest'
 import { PeerManager } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
-import { afterEach, describe, expect, it } from 'vitest'
 import { findCommonAncestor } from '../src/ancestor.js'
 import type { SyncProgress, SyncResult } from '../src/index.js'
 import {
