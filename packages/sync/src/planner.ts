@@ -98,20 +98,6 @@ export class PlannerMemory {
     if (entry?.hinted) this.set(id, { ...entry, hinted: false })
   }
 
-  /**
-   * We dialed the peer again and its handshake finished: a claim rejected on
-   * the old connection is looked at afresh. A sync that failed with the
-   * connection (a request timed out on a starved peer, which closes the
-   * session) would otherwise stay rejected for as long as the claim stays
-   * the same, and once production stops no claim changes: two equal forks
-   * never meet. Bounded by our own dialing: only our outbound session
-   * renews, so a peer cannot force retries by reconnecting to us.
-   */
-  reconnected(id: string): void {
-    const entry = this.entries.get(id)
-    if (entry?.rejected) this.set(id, { ...entry, rejected: undefined })
-  }
-
   reject(id: string, claim: Claim): void {
     this.set(id, { ...(this.entries.get(id) ?? blank), rejected: claim })
   }

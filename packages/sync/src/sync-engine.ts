@@ -134,10 +134,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       this.schedule()
     }
     this.peers.on('status', seen)
-    this.peers.on('ready', (peer: Peer) => {
-      this.memory.reconnected(peer.id)
-      seen(peer)
-    })
+    this.peers.on('ready', seen)
     // Per-peer memory lives only as long as the peer is connected.
     this.peers.on('disconnect', (peer) => {
       if (!peer.connected) this.memory.forget(peer.id)

@@ -215,17 +215,6 @@ describe('planner memory', () => {
     expect(memory.get('a')?.rejected).toEqual(claim)
   })
 
-  it('a new outbound connection clears a rejection, and only the rejection', () => {
-    const memory = new PlannerMemory()
-    memory.observe('p', claim, 10)
-    memory.reject('p', claim)
-    memory.defer('p', 99)
-    expect(memory.isRejected('p', claim)).toBe(true)
-    memory.reconnected('p')
-    expect(memory.isRejected('p', claim)).toBe(false)
-    expect(memory.get('p')).toMatchObject({ claim, since: 10, notBefore: 99 })
-  })
-
   it('forgets a peer', () => {
     const memory = new PlannerMemory()
     memory.hint('p')

@@ -6,8 +6,6 @@ import {
   readNetworkParams,
 } from '@chronos/codec'
 import { afterEach, describe, expect, it } from 'vitest'
-import { PeerManager } from '@chronos/peer'
-import { tcpTransport } from '@chronos/transport'
 import { findCommonAncestor } from '../src/ancestor.js'
 import type { SyncProgress, SyncResult } from '../src/index.js'
 import {
@@ -15,7 +13,6 @@ import {
   genesis,
   memoryStore,
   nextBlock,
-  noGossip,
   params,
   ROUND_MS,
   type SyncNode,
@@ -314,41 +311,6 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     expect(liar.pulls()).toBeLessThanOrEqual(1 + 2 * 16)
     // Its claim, found false, no longer holds back production.
     expect(fresh.sync.behind()).toBe(false)
-  })
-
-  it('tries a peer again once it is redialed, when the last sync from it failed with the connection (production stopped, so its claim never changes)', async () => {
-    // Its first PULL_BLOCK is never answered: our request times out and the session closes
-    // (REQUEST_TIMEOUT), as a starved peer's would. Its claim stays the same afterwards.
-    let pulls = 0
-    const server = new PeerManager({
-      transport: tcpTransport(),
-      listen: '127.0.0.1:0',
-      chain: () => ({
-        height: main.length,
-        head: main.at(-1)!.block_header.hash,
-        genesis: genesis.block_header.hash,
-      }),
-      handlers: {
-        ...noGossip,
-        pull: (height) => {
-          pulls++
-          if (pulls === 1) return new Promise<never>(() => {})
-          return height === 0 ? genesis : (main[height - 1] ?? null)
-        },
-      },
-    })
-    await server.start()
-    nodes.push(server)
-    const fresh = await node({
-      dial: [server.address],
-      limits: { requestTimeoutMs: 300, reconnectMaxMs: 200 },
-    })
-    const closes: string[] = []
-    fresh.peers.on('disconnect', (_peer, info) => closes.push(info.reason))
-    // Before, the claim stayed rejected on the new connection: nothing was asked again.
-    await untilHead(fresh.store, main.at(-1)!.block_header.hash)
-    expect(closes[0]).toBe('REQUEST_TIMEOUT')
-    expect(pulls).toBeGreaterThan(1)
   })
 
   it('penalises a peer whose Status claims blocks it does not serve', async () => {
