@@ -36,13 +36,36 @@ export interface PeerMemory {
   /** Gossip saw a block of this peer's whose parent we lack: check it whatever its claim says. */
   readonly hinted: boolean
   /**
-   * A claim that was evaluated and found not better (or whose sync failed):
-   * the peer is skipped until it claims something else. Keyed by height and
+   * A claim that was judged on its blocks and found not better or false
+   * (invalid, too deep, not served): the peer is skipped until it claims
+   * something else. Keyed by height and
    * head together, so a claim without a head is remembered too.
    */
   readonly rejected: Claim | undefined
   /** Not before this time: a block of a round that had not ended stopped the last sync. */
   readonly notBefore: number | undefined
+  /**
+   * A claim whose sync failed with the connection (a request timed out, the
+   * session closed, nobody was left to serve a height), not on the peer's
+   * blocks: it may well be true, so it is tried again at `retryAtMs`, with a
+   * backoff that doubles per failure of the same claim. It never holds back
+   * production again (`isBehind`): a peer that claims and never serves must
+   * not stop us, however often we retry it.
+   */
+  readonly failed: FailedClaim | undefined
+}
+
+export interface FailedClaim {
+  readonly claim: Claim
+  /** Failures of this same claim in a row. */
+  readonly attempts: number
+  readonly retryAtMs: number
+}
+
+/** How long after a failed sync the same claim is tried again: doubling from `baseMs` up to `maxMs`. */
+export interface RetryBackoff {
+  readonly baseMs: number
+  readonly maxMs: number
 }
 
 const blank: PeerMemory = {
@@ -51,6 +74,7 @@ const blank: PeerMemory = {
   hinted: false,
   rejected: undefined,
   notBefore: undefined,
+  failed: undefined,
 }
 
 /**
@@ -84,6 +108,12 @@ export class PlannerMemory {
     return rejected !== undefined && sameClaim(rejected, claim)
   }
 
+  /** True while the peer still makes a claim whose last sync failed with the connection. */
+  hasFailed(id: string, claim: Claim): boolean {
+    const failed = this.entries.get(id)?.failed
+    return failed !== undefined && sameClaim(failed.claim, claim)
+  }
+
   hint(id: string): void {
     this.set(id, {
       ...(this.entries.get(id) ?? blank),
@@ -100,6 +130,15 @@ export class PlannerMemory {
 
   reject(id: string, claim: Claim): void {
     this.set(id, { ...(this.entries.get(id) ?? blank), rejected: claim })
+  }
+
+  /** A sync of this claim failed with the connection: try it again after the backoff. */
+  fail(id: string, claim: Claim, nowMs: number, backoff: RetryBackoff): void {
+    const entry = this.entries.get(id) ?? blank
+    const attempts =
+      entry.failed && sameClaim(entry.failed.claim, claim) ? entry.failed.attempts + 1 : 1
+    const delayMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempts - 1, 30))
+    this.set(id, { ...entry, failed: { claim, attempts, retryAtMs: nowMs + delayMs } })
   }
 
   defer(id: string, untilMs: number): void {
@@ -163,6 +202,11 @@ export function plan(input: PlanInput): Plan {
     const remembered = memory.get(peer.id) ?? blank
     const hinted = remembered.hinted
     if (!hinted && memory.isRejected(peer.id, claim)) continue
+    const retryAtMs = remembered.failed?.retryAtMs
+    if (!hinted && memory.hasFailed(peer.id, claim) && nowMs < retryAtMs!) {
+      waitUntil(retryAtMs!)
+      continue
+    }
     if (remembered.notBefore !== undefined && nowMs < remembered.notBefore) {
       waitUntil(remembered.notBefore)
       continue
@@ -195,7 +239,8 @@ export function plan(input: PlanInput): Plan {
 
 /**
  * Whether a peer credibly claims a longer chain than ours: a possible
- * height, not a claim we already found not better or false, and not a peer
+ * height, not a claim we already found not better or false, nor one whose
+ * sync failed (it is retried, but never waited for again), and not a peer
  * whose next block is of a round that has not ended. A node that produces
  * asks this, so that no claim alone can stop production.
  */
@@ -203,7 +248,7 @@ export function isBehind(input: Omit<PlanInput, 'oneAheadGraceMs'>): boolean {
   const { ours, memory, nowMs } = input
   return input.peers.some(({ id, claim }) => {
     if (claim.height <= ours.height || !isPossibleClaim(claim, nowMs, input.clock)) return false
-    if (memory.isRejected(id, claim)) return false
+    if (memory.isRejected(id, claim) || memory.hasFailed(id, claim)) return false
     const notBefore = memory.get(id)?.notBefore
     return notBefore === undefined || nowMs >= notBefore
   })

@@ -7,9 +7,16 @@ import {
   type Service,
   silentLogger,
 } from '@chronos/codec'
-import { PEER_CLOSE_REASONS, type Peer, type PeerManager } from '@chronos/peer'
+import {
+  PEER_CLOSE_REASONS,
+  PENALISED_REASONS,
+  type Peer,
+  PeerGoneError,
+  type PeerManager,
+  TooManyPendingError,
+} from '@chronos/peer'
 import { findCommonAncestor } from './ancestor.js'
-import { SyncError } from './errors.js'
+import { RangeUnavailableError, SyncError } from './errors.js'
 import { type ForkEffect, type ForkState, startFork, stepFork } from './fork-download.js'
 import {
   type Claim,
@@ -18,6 +25,7 @@ import {
   type PeerView,
   PlannerMemory,
   plan,
+  type RetryBackoff,
 } from './planner.js'
 import { ProgressMeter, type SyncProgress } from './progress.js'
 import { type BlockSource, RangeDownload } from './range-download.js'
@@ -46,6 +54,15 @@ export interface SyncOptions {
    * a peer disconnects, the oldest past this bound. Default 1,024.
    */
   maxRememberedPeers?: number
+  /**
+   * A sync that failed with the connection (a request timed out, the session
+   * closed) is tried again after this long, doubling per failure of the same
+   * claim up to `failedSyncRetryMaxMs`. Such a claim never holds back
+   * production again. Default 2 s.
+   */
+  failedSyncRetryMs?: number
+  /** The longest wait before a failed claim is tried again. Default 60 s. */
+  failedSyncRetryMaxMs?: number
   /**
    * Unix ms now. Blocks more than 15 s ahead of it are refused, blocks of a
    * round that has not ended are not confirmed (PROTOCOL.md section 6).
@@ -110,6 +127,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
   private readonly now: () => number
   private readonly logger: Logger
   private readonly memory: PlannerMemory
+  private readonly retryBackoff: RetryBackoff
+  /** The peer being synced from, and whether we penalised it during this sync. */
+  private target: { id: string; penalised: boolean } | undefined
   private wakeTimer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
@@ -125,6 +145,10 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     this.progressIntervalMs = options.progressIntervalMs ?? 1000
     this.oneAheadGraceMs = options.oneAheadGraceMs ?? 250
     this.memory = new PlannerMemory(options.maxRememberedPeers ?? 1024)
+    this.retryBackoff = {
+      baseMs: options.failedSyncRetryMs ?? 2000,
+      maxMs: Math.max(options.failedSyncRetryMs ?? 2000, options.failedSyncRetryMaxMs ?? 60_000),
+    }
     this.now = options.now ?? Date.now
     this.logger = options.logger ?? silentLogger
     const seen = (peer: Peer) => {
@@ -221,12 +245,22 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       }
       const peer = this.peers.get(decision.peer)
       if (!peer?.ready) continue
+      this.target = { id: peer.id, penalised: false }
       try {
         await this.syncWith(peer, decision.claim)
       } catch (error) {
-        this.logger.warn({ peer: peer.address, err: (error as Error).message }, 'sync failed')
-        // Do not spin on the same peer: wait for a claim other than the one that failed.
-        this.memory.reject(peer.id, decision.claim)
+        const retry = failedWithConnection(error) && !this.target.penalised
+        this.logger.warn(
+          { peer: peer.address, err: (error as Error).message, retry },
+          'sync failed',
+        )
+        // Do not spin on the same peer. A claim its blocks disproved waits for another claim; one
+        // that failed with the connection (a starved peer's timeout looks the same) is tried again
+        // after a backoff, else two equal forks whose claims no longer change never meet.
+        if (retry) this.memory.fail(peer.id, decision.claim, this.now(), this.retryBackoff)
+        else this.memory.reject(peer.id, decision.claim)
+      } finally {
+        this.target = undefined
       }
     }
   }
@@ -512,7 +546,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     if (!peer.ready || !claim || !isPossibleClaim(claim, this.now(), this.store.params))
       return false
     // A claim whose own sync failed does not make a peer a source for another.
-    if (this.memory.isRejected(peer.id, claim)) return false
+    if (this.memory.isRejected(peer.id, claim) || this.memory.hasFailed(peer.id, claim))
+      return false
     const sameTip = claim.height === height && claim.head === target.status?.head
     return sameTip || claim.height > height
   }
@@ -536,7 +571,20 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
   /** Closing with a penalised reason makes the PeerManager count it against the peer. */
   private penalise(id: string, reason: string, problem: string): void {
     const peer = this.peers.get(id)
+    if (this.target?.id === id) this.target.penalised = true
     this.logger.warn({ peer: peer?.address ?? id, id, reason, problem }, 'peer penalised')
     peer?.outbound?.close(reason, new Error(problem))
   }
+}
+
+/**
+ * Whether a sync failed with its connection rather than on the peer's blocks:
+ * a request timed out or its session closed for a reason that is no offence,
+ * too many requests waited, or nobody was left to serve a height. The claim
+ * may be true (a starved peer's timeout looks just like a liar's), so it is
+ * retried later; a claim its blocks disproved is not.
+ */
+function failedWithConnection(error: unknown): boolean {
+  if (error instanceof PeerGoneError) return !PENALISED_REASONS.has(error.reason)
+  return error instanceof TooManyPendingError || error instanceof RangeUnavailableError
 }

@@ -1,7 +1,7 @@
 import { type ChainStore, openChainStore } from '@chronos/chain-store'
 import { type Block, createGenesis, type NodeKey, readNetworkParams } from '@chronos/codec'
 import { chainBuilder } from '@chronos/codec/testing'
-import { PeerManager, type ServerHandlers } from '@chronos/peer'
+import { type PeerLimits, PeerManager, type ServerHandlers } from '@chronos/peer'
 import { tcpTransport } from '@chronos/transport'
 import { MemoryLevel } from 'memory-level'
 import { SyncEngine, type SyncOptions } from '../src/index.js'
@@ -62,6 +62,8 @@ export async function startSyncNode(
     genesis?: Block
     /** A node key, proven to peers that ask (section 11): the peer is then known by it. */
     identity?: NodeKey
+    /** PeerManager limits over the defaults below. */
+    limits?: Partial<PeerLimits>
   } & Partial<SyncOptions> = {},
 ): Promise<SyncNode> {
   const store = await memoryStore(options.blocks, options.genesis)
@@ -79,7 +81,7 @@ export async function startSyncNode(
         return sync.serve(height)
       },
     },
-    limits: { statusIntervalMs: 100, reconnectMinMs: 50 },
+    limits: { statusIntervalMs: 100, reconnectMinMs: 50, ...options.limits },
   })
   const sync: SyncEngine = new SyncEngine({ ...options, store, peers })
   await peers.start()

@@ -17,6 +17,7 @@ const GRACE = 250
 const NOW = roundStart(1000, params) + 500
 const OURS = { height: 100, head: 'a'.repeat(64) }
 const h = (c: string) => c.repeat(64)
+const BACKOFF = { baseMs: 2000, maxMs: 7000 }
 
 type Setup = (memory: PlannerMemory) => void
 interface Row {
@@ -164,6 +165,24 @@ const rows: Row[] = [
     memory: (m) => m.defer('p', NOW + 400),
     expected: { kind: 'wait', untilMs: NOW + GRACE },
   },
+  {
+    name: 'a claim whose sync failed with the connection: wait for its retry',
+    peers: [peer('p', 150)],
+    memory: (m) => m.fail('p', { height: 150, head: h('f') }, NOW - 500, BACKOFF),
+    expected: { kind: 'wait', untilMs: NOW + 1500 },
+  },
+  {
+    name: 'a claim whose sync failed with the connection, its retry due: sync again',
+    peers: [peer('p', 150)],
+    memory: (m) => m.fail('p', { height: 150, head: h('f') }, NOW - 2000, BACKOFF),
+    expected: { kind: 'sync', peer: 'p', claim: { height: 150, head: h('f') } },
+  },
+  {
+    name: 'a peer whose other claim failed: sync now',
+    peers: [peer('p', 151)],
+    memory: (m) => m.fail('p', { height: 150, head: h('f') }, NOW - 500, BACKOFF),
+    expected: { kind: 'sync', peer: 'p', claim: { height: 151, head: h('f') } },
+  },
 ]
 
 describe('planner: (memory, claims, clock) -> plan', () => {
@@ -215,6 +234,23 @@ describe('planner memory', () => {
     expect(memory.get('a')?.rejected).toEqual(claim)
   })
 
+  it('retries a failed claim after a backoff that doubles per failure of that claim, up to its bound', () => {
+    const memory = new PlannerMemory()
+    const retryAt = () => memory.get('p')?.failed?.retryAtMs
+    memory.fail('p', claim, 0, BACKOFF)
+    expect(retryAt()).toBe(2000)
+    memory.fail('p', claim, 10_000, BACKOFF)
+    expect(retryAt()).toBe(14_000)
+    memory.fail('p', claim, 20_000, BACKOFF)
+    expect(retryAt()).toBe(27_000)
+    expect(memory.hasFailed('p', claim)).toBe(true)
+    // Another claim starts over, and the old one no longer counts as failed.
+    const other = { height: 6, head: h('2') }
+    memory.fail('p', other, 30_000, BACKOFF)
+    expect(memory.get('p')?.failed).toEqual({ claim: other, attempts: 1, retryAtMs: 32_000 })
+    expect(memory.hasFailed('p', claim)).toBe(false)
+  })
+
   it('forgets a peer', () => {
     const memory = new PlannerMemory()
     memory.hint('p')
@@ -241,6 +277,13 @@ describe('isBehind: whether a claim may hold back production', () => {
       name: 'a claim already found false or not better',
       peers: [peer('p', 150, null)],
       setup: (m: PlannerMemory) => m.reject('p', { height: 150, head: undefined }),
+      expected: false,
+    },
+    {
+      name: 'a claim whose sync failed with the connection, even with its retry due',
+      peers: [peer('p', 150)],
+      setup: (m: PlannerMemory) =>
+        m.fail('p', { height: 150, head: h('f') }, NOW - 60_000, BACKOFF),
       expected: false,
     },
     {

@@ -5,6 +5,8 @@ import {
   generateNodeKey,
   readNetworkParams,
 } from '@chronos/codec'
+import { PeerManager } from '@chronos/peer'
+import { tcpTransport } from '@chronos/transport'
 import { afterEach, describe, expect, it } from 'vitest'
 import { findCommonAncestor } from '../src/ancestor.js'
 import type { SyncProgress, SyncResult } from '../src/index.js'
@@ -13,6 +15,7 @@ import {
   genesis,
   memoryStore,
   nextBlock,
+  noGossip,
   params,
   ROUND_MS,
   type SyncNode,
@@ -311,6 +314,43 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     expect(liar.pulls()).toBeLessThanOrEqual(1 + 2 * 16)
     // Its claim, found false, no longer holds back production.
     expect(fresh.sync.behind()).toBe(false)
+  })
+
+  it('tries a claim again after a backoff when its sync failed with the connection (production stopped, so the claim never changes)', async () => {
+    // Its first PULL_BLOCK is never answered: our request times out and the session closes
+    // (REQUEST_TIMEOUT), as a starved peer's would. Its claim stays the same afterwards, and
+    // its own connection to us keeps it a peer, so what we remember of it stays.
+    let pulls = 0
+    const server = new PeerManager({
+      transport: tcpTransport(),
+      listen: '127.0.0.1:0',
+      chain: () => ({
+        height: main.length,
+        head: main.at(-1)!.block_header.hash,
+        genesis: genesis.block_header.hash,
+      }),
+      handlers: {
+        ...noGossip,
+        pull: (height) => {
+          pulls++
+          if (pulls === 1) return new Promise<never>(() => {})
+          return height === 0 ? genesis : (main[height - 1] ?? null)
+        },
+      },
+    })
+    await server.start()
+    nodes.push(server)
+    const fresh = await node({
+      dial: [server.address],
+      limits: { requestTimeoutMs: 300, reconnectMaxMs: 200 },
+      failedSyncRetryMs: 100,
+    })
+    const closes: string[] = []
+    fresh.peers.on('disconnect', (_peer, info) => closes.push(info.reason))
+    // Before, the claim was remembered as rejected until it changed: nothing was asked again.
+    await untilHead(fresh.store, main.at(-1)!.block_header.hash)
+    expect(closes[0]).toBe('REQUEST_TIMEOUT')
+    expect(pulls).toBeGreaterThan(1)
   })
 
   it('penalises a peer whose Status claims blocks it does not serve', async () => {
