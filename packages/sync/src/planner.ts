@@ -145,8 +145,17 @@ export class PlannerMemory {
     this.set(id, { ...(this.entries.get(id) ?? blank), notBefore: untilMs })
   }
 
+  /**
+   * The peer disconnected: what it claimed goes. What we judged of its claims
+   * (rejected, failed) stays, bounded like the rest, so that reconnecting
+   * cannot have a claim looked at afresh (nor hold back production for
+   * another request timeout), and a failed claim's backoff keeps doubling.
+   */
   forget(id: string): void {
-    this.entries.delete(id)
+    const entry = this.entries.get(id)
+    if (!entry) return
+    if (entry.rejected === undefined && entry.failed === undefined) this.entries.delete(id)
+    else this.entries.set(id, { ...blank, rejected: entry.rejected, failed: entry.failed })
   }
 
   private set(id: string, entry: PeerMemory): void {
@@ -192,6 +201,13 @@ export type Plan =
 export function plan(input: PlanInput): Plan {
   const { ours, memory, nowMs } = input
   let best: PeerView | undefined
+  /** The best claim whose sync failed before and is due again: tried only when no fresh one is. */
+  let bestRetry: PeerView | undefined
+  const better = (peer: PeerView, than: PeerView | undefined) =>
+    !than ||
+    peer.claim.height > than.claim.height ||
+    (peer.claim.height === than.claim.height &&
+      comparePriority(peer.claim.head ?? '', than.claim.head ?? '') < 0)
   let wakeAt: number | undefined
   const waitUntil = (at: number) => {
     wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at)
@@ -224,14 +240,12 @@ export function plan(input: PlanInput): Plan {
         continue
       }
     }
-    if (
-      !best ||
-      claim.height > best.claim.height ||
-      (claim.height === best.claim.height &&
-        comparePriority(claim.head ?? '', best.claim.head ?? '') < 0)
-    )
-      best = peer
+    if (!hinted && memory.hasFailed(peer.id, claim)) {
+      if (better(peer, bestRetry)) bestRetry = peer
+    } else if (better(peer, best)) best = peer
   }
+  // A liar that claims the most and never serves must not push honest peers aside on every retry.
+  best ??= bestRetry
   if (best) return { kind: 'sync', peer: best.id, claim: best.claim }
   if (wakeAt !== undefined) return { kind: 'wait', untilMs: wakeAt }
   return { kind: 'idle' }

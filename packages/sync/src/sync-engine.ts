@@ -7,16 +7,10 @@ import {
   type Service,
   silentLogger,
 } from '@chronos/codec'
-import {
-  PEER_CLOSE_REASONS,
-  PENALISED_REASONS,
-  type Peer,
-  PeerGoneError,
-  type PeerManager,
-  TooManyPendingError,
-} from '@chronos/peer'
+import { PEER_CLOSE_REASONS, PENALISED_REASONS, type Peer, type PeerManager } from '@chronos/peer'
 import { findCommonAncestor } from './ancestor.js'
-import { RangeUnavailableError, SyncError } from './errors.js'
+import { SyncError } from './errors.js'
+import { failedWithConnection } from './failure.js'
 import { type ForkEffect, type ForkState, startFork, stepFork } from './fork-download.js'
 import {
   type Claim,
@@ -57,8 +51,9 @@ export interface SyncOptions {
   /**
    * A sync that failed with the connection (a request timed out, the session
    * closed) is tried again after this long, doubling per failure of the same
-   * claim up to `failedSyncRetryMaxMs`. Such a claim never holds back
-   * production again. Default 2 s.
+   * claim up to `failedSyncRetryMaxMs`, and only when no other peer's claim
+   * is worth trying. Such a claim never holds back production again. Default
+   * 2 s, at least 100 ms.
    */
   failedSyncRetryMs?: number
   /** The longest wait before a failed claim is tried again. Default 60 s. */
@@ -145,10 +140,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     this.progressIntervalMs = options.progressIntervalMs ?? 1000
     this.oneAheadGraceMs = options.oneAheadGraceMs ?? 250
     this.memory = new PlannerMemory(options.maxRememberedPeers ?? 1024)
-    this.retryBackoff = {
-      baseMs: options.failedSyncRetryMs ?? 2000,
-      maxMs: Math.max(options.failedSyncRetryMs ?? 2000, options.failedSyncRetryMaxMs ?? 60_000),
-    }
+    // At least 100 ms: a peer that fails at once (too many requests waiting) must not spin us.
+    const baseMs = Math.max(100, options.failedSyncRetryMs ?? 2000)
+    this.retryBackoff = { baseMs, maxMs: Math.max(baseMs, options.failedSyncRetryMaxMs ?? 60_000) }
     this.now = options.now ?? Date.now
     this.logger = options.logger ?? silentLogger
     const seen = (peer: Peer) => {
@@ -159,8 +153,12 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     }
     this.peers.on('status', seen)
     this.peers.on('ready', seen)
-    // Per-peer memory lives only as long as the peer is connected.
-    this.peers.on('disconnect', (peer) => {
+    this.peers.on('disconnect', (peer, info) => {
+      // Closed for an offence mid-sync (by us or its session: a malformed block, an answer out of
+      // order): the sync then ends as if nobody could serve, but the claim was disproved.
+      if (this.target?.id === peer.id && info.initiator === 'local')
+        this.target.penalised ||= PENALISED_REASONS.has(info.reason)
+      // What it claimed lives only as long as the peer is connected (what we judged of it stays).
       if (!peer.connected) this.memory.forget(peer.id)
     })
   }
@@ -257,7 +255,9 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
         // Do not spin on the same peer. A claim its blocks disproved waits for another claim; one
         // that failed with the connection (a starved peer's timeout looks the same) is tried again
         // after a backoff, else two equal forks whose claims no longer change never meet.
-        if (retry) this.memory.fail(peer.id, decision.claim, this.now(), this.retryBackoff)
+        // Against its latest claim: the sync may have followed the fork past the planned one.
+        const claim = claimOf(peer) ?? decision.claim
+        if (retry) this.memory.fail(peer.id, claim, this.now(), this.retryBackoff)
         else this.memory.reject(peer.id, decision.claim)
       } finally {
         this.target = undefined
@@ -575,16 +575,4 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     this.logger.warn({ peer: peer?.address ?? id, id, reason, problem }, 'peer penalised')
     peer?.outbound?.close(reason, new Error(problem))
   }
-}
-
-/**
- * Whether a sync failed with its connection rather than on the peer's blocks:
- * a request timed out or its session closed for a reason that is no offence,
- * too many requests waited, or nobody was left to serve a height. The claim
- * may be true (a starved peer's timeout looks just like a liar's), so it is
- * retried later; a claim its blocks disproved is not.
- */
-function failedWithConnection(error: unknown): boolean {
-  if (error instanceof PeerGoneError) return !PENALISED_REASONS.has(error.reason)
-  return error instanceof TooManyPendingError || error instanceof RangeUnavailableError
 }

@@ -183,6 +183,12 @@ const rows: Row[] = [
     memory: (m) => m.fail('p', { height: 150, head: h('f') }, NOW - 500, BACKOFF),
     expected: { kind: 'sync', peer: 'p', claim: { height: 151, head: h('f') } },
   },
+  {
+    name: 'a fresh claim goes before a due retry of a higher one (a liar must not push honest peers aside)',
+    peers: [peer('liar', 1001), peer('p', 150)],
+    memory: (m) => m.fail('liar', { height: 1001, head: h('f') }, NOW - 60_000, BACKOFF),
+    expected: { kind: 'sync', peer: 'p', claim: { height: 150, head: h('f') } },
+  },
 ]
 
 describe('planner: (memory, claims, clock) -> plan', () => {
@@ -256,6 +262,25 @@ describe('planner memory', () => {
     memory.hint('p')
     memory.forget('p')
     expect(memory.get('p')).toBeUndefined()
+  })
+
+  it('keeps what it judged of a disconnected peer, and only that, so reconnecting changes nothing', () => {
+    const memory = new PlannerMemory()
+    const failedClaim = { height: 9, head: h('3') }
+    memory.observe('p', claim, 10)
+    memory.reject('p', claim)
+    memory.fail('p', failedClaim, 0, BACKOFF)
+    memory.hint('q')
+    memory.defer('p', 99)
+    memory.forget('p')
+    memory.forget('q')
+    expect(memory.get('q')).toBeUndefined()
+    expect(memory.get('p')).toMatchObject({ claim: undefined, notBefore: undefined, hinted: false })
+    expect(memory.isRejected('p', claim)).toBe(true)
+    expect(memory.hasFailed('p', failedClaim)).toBe(true)
+    // The backoff goes on doubling across the reconnect.
+    memory.fail('p', failedClaim, 10_000, BACKOFF)
+    expect(memory.get('p')?.failed?.attempts).toBe(2)
   })
 })
 

@@ -316,11 +316,13 @@ describe('SyncEngine against lying and future-stamped peers', () => {
     expect(fresh.sync.behind()).toBe(false)
   })
 
-  it('tries a claim again after a backoff when its sync failed with the connection (production stopped, so the claim never changes)', async () => {
-    // Its first PULL_BLOCK is never answered: our request times out and the session closes
-    // (REQUEST_TIMEOUT), as a starved peer's would. Its claim stays the same afterwards, and
-    // its own connection to us keeps it a peer, so what we remember of it stays.
-    let pulls = 0
+  /**
+   * A Server on the main chain whose first `stalls` PULL_BLOCKs are never answered (our request
+   * times out and closes the session, REQUEST_TIMEOUT, as a starved peer's would). Its claim never
+   * changes. `dialBack: false` keeps it from dialing us, so that it is gone between our dials.
+   */
+  async function stallingServer(stalls: number, { dialBack = true } = {}) {
+    const pullTimes: number[] = []
     const server = new PeerManager({
       transport: tcpTransport(),
       listen: '127.0.0.1:0',
@@ -332,25 +334,61 @@ describe('SyncEngine against lying and future-stamped peers', () => {
       handlers: {
         ...noGossip,
         pull: (height) => {
-          pulls++
-          if (pulls === 1) return new Promise<never>(() => {})
+          pullTimes.push(Date.now())
+          if (pullTimes.length <= stalls) return new Promise<never>(() => {})
           return height === 0 ? genesis : (main[height - 1] ?? null)
         },
       },
+      ...(dialBack ? {} : { limits: { maxOutbound: 0 } }),
     })
     await server.start()
     nodes.push(server)
+    return { server, pullTimes }
+  }
+
+  /** When each of `fresh`'s sessions closed REQUEST_TIMEOUT. */
+  function timeouts(fresh: SyncNode): number[] {
+    const at: number[] = []
+    fresh.peers.on('disconnect', (_peer, info) => {
+      if (info.reason === 'REQUEST_TIMEOUT') at.push(Date.now())
+    })
+    return at
+  }
+
+  it('tries a claim again after a backoff when its sync failed with the connection (production stopped, so the claim never changes), and is never held back by it meanwhile', async () => {
+    const { server, pullTimes } = await stallingServer(1)
     const fresh = await node({
       dial: [server.address],
       limits: { requestTimeoutMs: 300, reconnectMaxMs: 200 },
-      failedSyncRetryMs: 100,
+      failedSyncRetryMs: 1500,
     })
-    const closes: string[] = []
-    fresh.peers.on('disconnect', (_peer, info) => closes.push(info.reason))
+    const timedOut = timeouts(fresh)
+    const behindOnRedial: boolean[] = []
+    fresh.peers.on('ready', () => {
+      if (timedOut.length > 0) behindOnRedial.push(fresh.sync.behind())
+    })
     // Before, the claim was remembered as rejected until it changed: nothing was asked again.
     await untilHead(fresh.store, main.at(-1)!.block_header.hash)
-    expect(closes[0]).toBe('REQUEST_TIMEOUT')
-    expect(pulls).toBeGreaterThan(1)
+    expect(timedOut).toHaveLength(1)
+    // Redialed long before the retry: the claim that failed held nothing back meanwhile...
+    expect(behindOnRedial[0]).toBe(false)
+    // ...and was not asked again before its backoff.
+    expect(pullTimes[1]! - timedOut[0]!).toBeGreaterThanOrEqual(1450)
+  })
+
+  it('doubles the wait before each retry of a claim that keeps failing, across reconnects', async () => {
+    const { server, pullTimes } = await stallingServer(2, { dialBack: false })
+    const fresh = await node({
+      dial: [server.address],
+      limits: { requestTimeoutMs: 300, reconnectMaxMs: 100 },
+      failedSyncRetryMs: 400,
+    })
+    const timedOut = timeouts(fresh)
+    await untilHead(fresh.store, main.at(-1)!.block_header.hash)
+    expect(timedOut).toHaveLength(2)
+    // Each timeout closed our only connection to it: what we judged survived the disconnect.
+    expect(pullTimes[1]! - timedOut[0]!).toBeGreaterThanOrEqual(390)
+    expect(pullTimes[2]! - timedOut[1]!).toBeGreaterThanOrEqual(790)
   })
 
   it('penalises a peer whose Status claims blocks it does not serve', async () => {
