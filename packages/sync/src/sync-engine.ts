@@ -304,6 +304,7 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
         peer: peer.address,
         ancestor: ancestor.height,
         requests: ancestor.requests,
+        roundTrips: ancestor.roundTrips,
         target: claim.height,
       },
       'common ancestor found',

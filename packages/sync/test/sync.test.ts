@@ -38,22 +38,56 @@ async function node(options: Parameters<typeof startSyncNode>[0] = {}): Promise<
 const main = buildChain(genesis, 300)
 
 describe('findCommonAncestor', () => {
-  it('finds the fork point by bisection in O(log n) requests', async () => {
+  /** Our 1,000-block chain, and a peer's that leaves it after `shared` blocks. */
+  async function forkAt(shared: number) {
     const ours = buildChain(genesis, 1000)
-    const theirs = [...ours.slice(0, 377), ...buildChain(ours[376]!, 700, { tag: 'b' })]
+    const theirs = [...ours.slice(0, shared), ...buildChain(ours[shared - 1]!, 700, { tag: 'b' })]
     const store = await memoryStore(ours)
     const pull = async (h: number): Promise<Block | null> =>
       h === 0 ? genesis : (theirs[h - 1] ?? null)
+    return { store, pull, theirs }
+  }
+
+  it('finds a deep fork point by bisection in O(log n) round trips', async () => {
+    const { store, pull, theirs } = await forkAt(377)
     const found = await findCommonAncestor(store, pull, theirs.length)
     expect(found.height).toBe(377)
-    expect(found.requests).toBeLessThanOrEqual(12)
+    // The tip, the window below it (one round trip), then bisection of the 991 heights below.
+    expect(found.roundTrips).toBeLessThanOrEqual(2 + 10)
+    expect(found.requests).toBeLessThanOrEqual(1 + 8 + 10)
     await store.close()
+  })
+
+  it('finds a shallow fork point (a healed partition) in two round trips', async () => {
+    for (const depth of [1, 5, 8]) {
+      const { store, pull, theirs } = await forkAt(1000 - depth)
+      const found = await findCommonAncestor(store, pull, theirs.length)
+      expect(found).toEqual({ height: 1000 - depth, requests: 9, roundTrips: 2 })
+      await store.close()
+    }
   })
 
   it('costs one request when the peer extends our chain', async () => {
     const store = await memoryStore(main.slice(0, 50))
     const found = await findCommonAncestor(store, async (h) => main[h - 1] ?? null, 300)
-    expect(found).toEqual({ height: 50, requests: 1 })
+    expect(found).toEqual({ height: 50, requests: 1, roundTrips: 1 })
+    await store.close()
+  })
+
+  it('searches short chains without asking below genesis', async () => {
+    const theirs = buildChain(genesis, 3, { tag: 'b' })
+    const store = await memoryStore(main.slice(0, 2))
+    const asked: number[] = []
+    const found = await findCommonAncestor(
+      store,
+      async (h) => {
+        asked.push(h)
+        return h === 0 ? genesis : (theirs[h - 1] ?? null)
+      },
+      3,
+    )
+    expect(found.height).toBe(0)
+    expect(Math.min(...asked)).toBe(0)
     await store.close()
   })
 })
