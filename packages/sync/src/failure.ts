@@ -1,16 +1,19 @@
-import { PENALISED_REASONS, PeerGoneError, TooManyPendingError } from '@chronos/peer'
-import { RangeUnavailableError } from './errors.js'
+import { PENALISED_REASONS, PeerGoneError } from '@chronos/peer'
+import { RangeUnavailableError, SyncError } from './errors.js'
 
 /**
- * Whether a sync failed with its connection rather than on the peer's blocks:
- * a request timed out or its session closed for a reason that is no offence,
- * too many requests waited, or nobody was left to serve a height. The claim
- * may be true (a starved peer's timeout looks just like a liar's), so it is
- * retried later; a claim its blocks disproved is not. The engine also counts
- * a target it (or its session) closed for an offence during the sync as
- * disproved, whatever error the sync then ended with.
+ * Whether the claim a failed sync was after may still be true, so that it is
+ * tried again after a backoff: the sync failed with its connection (a request
+ * timed out or its session closed for a reason that is no offence, too many
+ * requests waited, nobody was left to serve a height: a starved peer's timeout
+ * looks just like a liar's) or for a reason of ours (a store error). Not when
+ * the peer's blocks or its offences disproved it: a bad target block, a fork
+ * deeper than we hold, a session closed for an offence. The engine also
+ * counts its session to the target closed for an offence during the sync as
+ * disproving, whatever error the sync then ended with.
  */
-export function failedWithConnection(error: unknown): boolean {
+export function retryable(error: unknown): boolean {
   if (error instanceof PeerGoneError) return !PENALISED_REASONS.has(error.reason)
-  return error instanceof TooManyPendingError || error instanceof RangeUnavailableError
+  if (error instanceof RangeUnavailableError) return true
+  return !(error instanceof SyncError)
 }

@@ -6,4 +6,10 @@
  */
 export { RangeUnavailableError, SyncError, type SyncErrorCode } from './errors.js'
 export type { SyncProgress } from './progress.js'
-export { SyncEngine, type SyncEvents, type SyncOptions, type SyncResult } from './sync-engine.js'
+export {
+  SyncEngine,
+  type SyncEvents,
+  type SyncFailure,
+  type SyncOptions,
+  type SyncResult,
+} from './sync-engine.js'

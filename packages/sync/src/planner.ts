@@ -79,91 +79,112 @@ const blank: PeerMemory = {
 
 /**
  * Per-peer planner memory. Keyed by peer id (a key or an address, either of
- * which a peer chooses for free), so it is bounded: entries go when the peer disconnects, and the oldest go first
- * past `maxPeers`.
+ * which a peer chooses for free), so it is bounded twice over: connected
+ * peers' entries, the least recently touched going first past `maxPeers`;
+ * and, once a peer disconnects, only what we judged of its claims (rejected,
+ * failed), in a table of its own with the same bound. Kept apart, so that
+ * identities that come, fail and go cannot push a connected peer's verdict
+ * out (its claim would then hold back production once more).
  */
 export class PlannerMemory {
   private readonly entries = new Map<string, PeerMemory>()
+  private readonly departed = new Map<string, PeerMemory>()
 
   constructor(private readonly maxPeers = 1024) {}
 
+  /** Connected peers remembered. */
   get size(): number {
     return this.entries.size
   }
 
+  /** Disconnected peers whose verdicts are remembered. */
+  get departedSize(): number {
+    return this.departed.size
+  }
+
   get(id: string): PeerMemory | undefined {
-    return this.entries.get(id)
+    return this.entries.get(id) ?? this.departed.get(id)
   }
 
   /** A Status arrived (or is looked at again): starts the grace clock when the claim is new. */
   observe(id: string, claim: Claim, nowMs: number): void {
-    const entry = this.entries.get(id)
-    if (entry?.claim && sameClaim(entry.claim, claim)) return
-    this.set(id, { ...(entry ?? blank), claim, since: nowMs })
+    let entry = this.entries.get(id)
+    const back = entry ? undefined : this.departed.get(id)
+    if (back) {
+      // Connected again: its verdicts come back with it.
+      this.departed.delete(id)
+      entry = back
+    }
+    if (!back && entry?.claim && sameClaim(entry.claim, claim)) return
+    this.set(this.entries, id, { ...(entry ?? blank), claim, since: nowMs })
   }
 
   /** True while the peer still makes the claim we rejected. */
   isRejected(id: string, claim: Claim): boolean {
-    const rejected = this.entries.get(id)?.rejected
+    const rejected = this.get(id)?.rejected
     return rejected !== undefined && sameClaim(rejected, claim)
   }
 
   /** True while the peer still makes a claim whose last sync failed with the connection. */
   hasFailed(id: string, claim: Claim): boolean {
-    const failed = this.entries.get(id)?.failed
+    const failed = this.get(id)?.failed
     return failed !== undefined && sameClaim(failed.claim, claim)
   }
 
   hint(id: string): void {
-    this.set(id, {
-      ...(this.entries.get(id) ?? blank),
-      hinted: true,
-      rejected: undefined,
-    })
+    this.update(id, (entry) => ({ ...entry, hinted: true, rejected: undefined }))
   }
 
   /** A sync with the peer began: the hint that asked for it is served. */
   started(id: string): void {
-    const entry = this.entries.get(id)
-    if (entry?.hinted) this.set(id, { ...entry, hinted: false })
+    if (this.get(id)?.hinted) this.update(id, (entry) => ({ ...entry, hinted: false }))
   }
 
   reject(id: string, claim: Claim): void {
-    this.set(id, { ...(this.entries.get(id) ?? blank), rejected: claim })
+    this.update(id, (entry) => ({ ...entry, rejected: claim }))
   }
 
   /** A sync of this claim failed with the connection: try it again after the backoff. */
   fail(id: string, claim: Claim, nowMs: number, backoff: RetryBackoff): void {
-    const entry = this.entries.get(id) ?? blank
-    const attempts =
-      entry.failed && sameClaim(entry.failed.claim, claim) ? entry.failed.attempts + 1 : 1
-    const delayMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempts - 1, 30))
-    this.set(id, { ...entry, failed: { claim, attempts, retryAtMs: nowMs + delayMs } })
+    this.update(id, (entry) => {
+      const attempts =
+        entry.failed && sameClaim(entry.failed.claim, claim) ? entry.failed.attempts + 1 : 1
+      const delayMs = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempts - 1, 30))
+      return { ...entry, failed: { claim, attempts, retryAtMs: nowMs + delayMs } }
+    })
   }
 
   defer(id: string, untilMs: number): void {
-    this.set(id, { ...(this.entries.get(id) ?? blank), notBefore: untilMs })
+    this.update(id, (entry) => ({ ...entry, notBefore: untilMs }))
   }
 
   /**
    * The peer disconnected: what it claimed goes. What we judged of its claims
-   * (rejected, failed) stays, bounded like the rest, so that reconnecting
-   * cannot have a claim looked at afresh (nor hold back production for
-   * another request timeout), and a failed claim's backoff keeps doubling.
+   * (rejected, failed) stays, so that reconnecting cannot have a claim looked
+   * at afresh (nor hold back production for another request timeout), and a
+   * failed claim's backoff keeps doubling.
    */
   forget(id: string): void {
     const entry = this.entries.get(id)
     if (!entry) return
-    if (entry.rejected === undefined && entry.failed === undefined) this.entries.delete(id)
-    else this.entries.set(id, { ...blank, rejected: entry.rejected, failed: entry.failed })
+    this.entries.delete(id)
+    if (entry.rejected !== undefined || entry.failed !== undefined)
+      this.set(this.departed, id, { ...blank, rejected: entry.rejected, failed: entry.failed })
   }
 
-  private set(id: string, entry: PeerMemory): void {
-    this.entries.delete(id)
-    this.entries.set(id, entry)
-    if (this.entries.size > this.maxPeers) {
-      const oldest = this.entries.keys().next().value as string
-      this.entries.delete(oldest)
+  /** Changes a peer's entry where it is: a verdict reached after the disconnect stays departed. */
+  private update(id: string, change: (entry: PeerMemory) => PeerMemory): void {
+    const departed = !this.entries.has(id) && this.departed.has(id)
+    const table = departed ? this.departed : this.entries
+    this.set(table, id, change(table.get(id) ?? blank))
+  }
+
+  private set(table: Map<string, PeerMemory>, id: string, entry: PeerMemory): void {
+    table.delete(id)
+    table.set(id, entry)
+    if (table.size > this.maxPeers) {
+      const oldest = table.keys().next().value as string
+      table.delete(oldest)
     }
   }
 }

@@ -7,10 +7,16 @@ import {
   type Service,
   silentLogger,
 } from '@chronos/codec'
-import { PEER_CLOSE_REASONS, PENALISED_REASONS, type Peer, type PeerManager } from '@chronos/peer'
+import {
+  type ClientSessionEvents,
+  PEER_CLOSE_REASONS,
+  PENALISED_REASONS,
+  type Peer,
+  type PeerManager,
+} from '@chronos/peer'
 import { findCommonAncestor } from './ancestor.js'
 import { SyncError } from './errors.js'
-import { failedWithConnection } from './failure.js'
+import { retryable } from './failure.js'
 import { type ForkEffect, type ForkState, startFork, stepFork } from './fork-download.js'
 import {
   type Claim,
@@ -44,13 +50,14 @@ export interface SyncOptions {
    */
   oneAheadGraceMs?: number
   /**
-   * Peers the planner remembers (claims, hints, rejections). Entries go when
-   * a peer disconnects, the oldest past this bound. Default 1,024.
+   * Peers the planner remembers (claims, hints, verdicts), the oldest going
+   * first past this bound; and, in a table of its own with the same bound,
+   * the verdicts (rejected, failed) of peers that disconnected. Default 1,024.
    */
   maxRememberedPeers?: number
   /**
    * A sync that failed with the connection (a request timed out, the session
-   * closed) is tried again after this long, doubling per failure of the same
+   * closed) or for a reason of ours is tried again after this long, doubling per failure of the same
    * claim up to `failedSyncRetryMaxMs`, and only when no other peer's claim
    * is worth trying. Such a claim never holds back production again. Default
    * 2 s, at least 100 ms.
@@ -75,6 +82,22 @@ export interface SyncEvents {
   progress: [progress: SyncProgress]
   /** A sync with a peer ended; `applied` blocks were written (0 if its chain was not better). */
   done: [result: SyncResult]
+  /** A sync with a peer failed part way; what was written before the failure stays. */
+  failed: [failure: SyncFailure]
+}
+
+export interface SyncFailure {
+  /** The peer's address. */
+  peer: string
+  /** The claim it was after. */
+  height: number
+  error: Error
+  /**
+   * When the same claim is tried again (it failed with the connection or for
+   * a reason of ours); undefined when the peer's blocks or offences disproved
+   * it: it is not tried again until the peer claims something else.
+   */
+  retryAtMs: number | undefined
 }
 
 export interface SyncResult {
@@ -123,8 +146,6 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
   private readonly logger: Logger
   private readonly memory: PlannerMemory
   private readonly retryBackoff: RetryBackoff
-  /** The peer being synced from, and whether we penalised it during this sync. */
-  private target: { id: string; penalised: boolean } | undefined
   private wakeTimer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
@@ -153,12 +174,8 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
     }
     this.peers.on('status', seen)
     this.peers.on('ready', seen)
-    this.peers.on('disconnect', (peer, info) => {
-      // Closed for an offence mid-sync (by us or its session: a malformed block, an answer out of
-      // order): the sync then ends as if nobody could serve, but the claim was disproved.
-      if (this.target?.id === peer.id && info.initiator === 'local')
-        this.target.penalised ||= PENALISED_REASONS.has(info.reason)
-      // What it claimed lives only as long as the peer is connected (what we judged of it stays).
+    // What it claimed lives only as long as the peer is connected (what we judged of it stays).
+    this.peers.on('disconnect', (peer) => {
       if (!peer.connected) this.memory.forget(peer.id)
     })
   }
@@ -243,11 +260,19 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
       }
       const peer = this.peers.get(decision.peer)
       if (!peer?.ready) continue
-      this.target = { id: peer.id, penalised: false }
+      // Our session to it closed for an offence mid-sync (by us or by the session: a malformed
+      // block, an answer out of order): the sync then ends as if nobody could serve, but the claim
+      // was disproved. Only this session: its inbound one to us is another matter.
+      const session = peer.outbound!
+      let disproved = false
+      const closed = (...[info]: ClientSessionEvents['close']) => {
+        disproved ||= info.initiator === 'local' && PENALISED_REASONS.has(info.reason)
+      }
+      session.on('close', closed)
       try {
         await this.syncWith(peer, decision.claim)
       } catch (error) {
-        const retry = failedWithConnection(error) && !this.target.penalised
+        const retry = retryable(error) && !disproved
         this.logger.warn(
           { peer: peer.address, err: (error as Error).message, retry },
           'sync failed',
@@ -259,8 +284,16 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
         const claim = claimOf(peer) ?? decision.claim
         if (retry) this.memory.fail(peer.id, claim, this.now(), this.retryBackoff)
         else this.memory.reject(peer.id, decision.claim)
+        this.emit('failed', {
+          peer: peer.address,
+          height: decision.claim.height,
+          error: error as Error,
+          retryAtMs: retry ? this.memory.get(peer.id)?.failed?.retryAtMs : undefined,
+        })
+        // Gone meanwhile: its verdict belongs with the departed, not among connected peers.
+        if (!peer.connected) this.memory.forget(peer.id)
       } finally {
-        this.target = undefined
+        session.off('close', closed)
       }
     }
   }
@@ -572,7 +605,6 @@ export class SyncEngine extends EventEmitter<SyncEvents> implements Service {
   /** Closing with a penalised reason makes the PeerManager count it against the peer. */
   private penalise(id: string, reason: string, problem: string): void {
     const peer = this.peers.get(id)
-    if (this.target?.id === id) this.target.penalised = true
     this.logger.warn({ peer: peer?.address ?? id, id, reason, problem }, 'peer penalised')
     peer?.outbound?.close(reason, new Error(problem))
   }

@@ -1,11 +1,11 @@
-// Which failed syncs are retried: those that failed with the connection, never those the peer's
-// blocks (or its protocol offences) disproved.
+// Which failed syncs are retried: those that failed with the connection or for a reason of ours,
+// never those the peer's blocks (or its protocol offences) disproved.
 import { PeerGoneError, TooManyPendingError } from '@chronos/peer'
 import { describe, expect, it } from 'vitest'
 import { RangeUnavailableError, SyncError } from '../src/errors.js'
-import { failedWithConnection } from '../src/failure.js'
+import { retryable } from '../src/failure.js'
 
-describe('failedWithConnection', () => {
+describe('retryable: whether a failed sync is tried again', () => {
   it.each([
     {
       name: 'a request that timed out',
@@ -29,8 +29,8 @@ describe('failedWithConnection', () => {
     { name: 'an invalid block', error: new PeerGoneError('p', 'INVALID_BLOCK'), retry: false },
     { name: 'a bad target block', error: new SyncError('SYNC_ABORTED', 'bad'), retry: false },
     { name: 'a reorg too deep', error: new SyncError('REORG_TOO_DEEP', 'deep'), retry: false },
-    { name: 'anything else', error: new Error('disk full'), retry: false },
+    { name: 'a store error of ours', error: new Error('disk full'), retry: true },
   ])('$name: retried $retry', ({ error, retry }) => {
-    expect(failedWithConnection(error)).toBe(retry)
+    expect(retryable(error)).toBe(retry)
   })
 })

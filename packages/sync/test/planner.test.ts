@@ -264,6 +264,33 @@ describe('planner memory', () => {
     expect(memory.get('p')).toBeUndefined()
   })
 
+  it("keeps departed peers' verdicts apart: they never push a connected peer's out", () => {
+    const memory = new PlannerMemory(2)
+    memory.observe('a', claim, 0)
+    memory.fail('a', claim, 0, BACKOFF)
+    // Identities that come, get rejected and go, more than the bound.
+    for (const id of ['x', 'y', 'z']) {
+      memory.observe(id, claim, 0)
+      memory.reject(id, claim)
+      memory.forget(id)
+    }
+    expect(memory.hasFailed('a', claim)).toBe(true)
+    expect(memory.departedSize).toBe(2)
+    expect(memory.isRejected('x', claim)).toBe(false)
+    expect(memory.isRejected('z', claim)).toBe(true)
+    // A verdict reached after the disconnect stays with the departed; reconnecting brings it back.
+    memory.reject('y', { height: 7, head: h('4') })
+    expect(memory.size).toBe(1)
+    memory.observe('y', claim, 50)
+    expect(memory.size).toBe(2)
+    expect(memory.departedSize).toBe(1)
+    expect(memory.get('y')).toMatchObject({
+      claim,
+      since: 50,
+      rejected: { height: 7, head: h('4') },
+    })
+  })
+
   it('keeps what it judged of a disconnected peer, and only that, so reconnecting changes nothing', () => {
     const memory = new PlannerMemory()
     const failedClaim = { height: 9, head: h('3') }
