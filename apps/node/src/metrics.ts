@@ -158,6 +158,12 @@ export function createMetrics(options: MetricsOptions = {}) {
       help: 'Blocks applied by sync',
       registers: [registry],
     }),
+    syncFailures: new Counter({
+      name: 'chronos_sync_failures_total',
+      help: "Syncs that failed part way: retried (failed with the connection, or of ours) or disproved (by the peer's blocks or offences)",
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     reorgs: new Counter({
       name: 'chronos_reorgs_total',
       help: 'Reorganisations',

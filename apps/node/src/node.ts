@@ -537,6 +537,9 @@ export class ChronosNode extends EventEmitter<ChronosNodeEvents> {
           'synced',
         )
     })
+    this.sync.on('failed', (failure) =>
+      m.syncFailures.inc({ outcome: failure.retryAtMs === undefined ? 'disproved' : 'retried' }),
+    )
     this.sync.on('progress', (progress) => this.emit('progress', progress))
     this.peers.on('disconnect', (_peer, info) => m.closes.inc({ reason: info.reason }))
     this.peers.on('penalty', (_address, reason) => m.penalties.inc({ reason }))
